@@ -1,1 +1,14 @@
-"""Entry point for Inspect AI: importing this registers mhsafe's model provider and tasks."""
+"""Entry point for Inspect AI (`[project.entry-points.inspect_ai]`).
+
+Importing this module registers mhsafe's model provider (`mhsafe/local`) and its tasks
+(`mhsafe/suicide_risk`, ...), so `inspect eval mhsafe/suicide_risk --model mhsafe/local` works
+without mhsafe's own CLI.
+"""
+
+from mhsafe.suites._tasks import (  # noqa: F401
+    harmful_content,
+    jailbreak,
+    over_refusal,
+    refusal_robustness,
+    suicide_risk,
+)

@@ -1,1 +1,38 @@
-"""mhsafe.suites."""
+"""Test suites as data, run as Inspect tasks: the safety sets and the clinical scenarios.
+
+Public face: `list_suites`, `load_suite` (cases), `safety_task` / `build_task` (Inspect tasks),
+`run_suite` (a run streamed into the store), `SafetyDecider` (how a reply is judged).
+"""
+
+from mhsafe.suites._catalog import SuiteInfo, list_suites, load_suite
+from mhsafe.suites._context import ResultSink, RunContext, current_run, set_current_run
+from mhsafe.suites._runner import RunOutcome, RunStore, run_suite
+from mhsafe.suites._safety import SafetyDecider, SafetyJudgeOutput, failed_for, rule_labels
+from mhsafe.suites._scoring import Decide, verdict_scorer
+from mhsafe.suites._solvers import scripted_conversation, skip_finished
+from mhsafe.suites._tasks import SAFETY_TASKS, build_task, case_sample, safety_task
+
+__all__ = [
+    "SAFETY_TASKS",
+    "Decide",
+    "ResultSink",
+    "RunContext",
+    "RunOutcome",
+    "RunStore",
+    "SafetyDecider",
+    "SafetyJudgeOutput",
+    "SuiteInfo",
+    "build_task",
+    "case_sample",
+    "current_run",
+    "failed_for",
+    "list_suites",
+    "load_suite",
+    "rule_labels",
+    "run_suite",
+    "safety_task",
+    "scripted_conversation",
+    "set_current_run",
+    "skip_finished",
+    "verdict_scorer",
+]

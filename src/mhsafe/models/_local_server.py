@@ -1,0 +1,274 @@
+"""The embedded llama.cpp server: Gemma 3 270M behind an OpenAI-compatible API on 127.0.0.1.
+
+`LocalServer` owns one child process (see `_server_child` for why a child, and how it dies
+with its owner even on SIGKILL). `ensure_local_server()` is the process-wide, lazily started
+instance that `mhsafe/local` uses; `MHSAFE_LOCAL_BASE_URL` points everything at a server that
+is already running instead (tests, the proxy, a `mhsafe serve-local` in another terminal).
+
+Sizing (measured on the 2-core build machine, see bench/local_server_concurrency.py): four
+parallel slots with continuous batching, 2048 tokens of context per slot. The 270M model is
+small enough that a batch of 4 decodes in little more time than a batch of 1, so aggregate
+throughput grows with slots while per-request latency barely moves.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from ._model_file import cache_dir, model_file
+
+logger = logging.getLogger(__name__)
+
+BASE_URL_ENV = "MHSAFE_LOCAL_BASE_URL"
+
+
+class LocalServerError(RuntimeError):
+    """The local model server could not be started or did not become healthy."""
+
+
+@dataclass(frozen=True)
+class LocalServerSettings:
+    """How to run llama.cpp. `port=0` lets the OS pick a free port (no bind race);
+    `threads=None` lets llama.cpp use one thread per physical core."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    parallel: int = 4
+    ctx_per_slot: int = 2048
+    threads: int | None = None
+    chat_template: str = "gemma"
+    start_timeout_s: float = 120.0
+    stop_timeout_s: float = 10.0
+
+
+def normalize_base_url(url: str) -> str:
+    """`http://h:p`, `http://h:p/`, `http://h:p/v1/` -> `http://h:p/v1` (what OpenAI clients
+    want); the server's own address has no /v1 and users paste either form."""
+    url = url.strip().rstrip("/")
+    return url if url.endswith("/v1") else url + "/v1"
+
+
+def _read_handshake(proc: subprocess.Popen[bytes], deadline: float) -> dict[str, str]:
+    """Read the child's one JSON line from stdout, giving up at `deadline` or child exit."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    buffer = b""
+    while b"\n" not in buffer:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise LocalServerError("local model server did not report its address in time")
+        ready, _, _ = select.select([fd], [], [], min(remaining, 0.5))
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            buffer += chunk
+        elif proc.poll() is not None:
+            break
+    line = buffer.split(b"\n", 1)[0]
+    if not line:
+        raise LocalServerError(f"local model server exited early (code {proc.poll()})")
+    try:
+        message = json.loads(line)
+    except ValueError as exc:
+        raise LocalServerError("local model server sent an unreadable handshake") from exc
+    if not isinstance(message, dict):
+        raise LocalServerError("local model server sent an unreadable handshake")
+    return {str(k): str(v) for k, v in message.items()}
+
+
+class LocalServer:
+    """One llama.cpp server in a child process. Use as a context manager, or call
+    `start()` / `stop()`; `stop()` is idempotent and also runs if `start()` fails half-way."""
+
+    def __init__(
+        self,
+        settings: LocalServerSettings | None = None,
+        *,
+        model_path: Path | None = None,
+        log_path: Path | None = None,
+    ) -> None:
+        self.settings = settings or LocalServerSettings()
+        self._model_path = model_path
+        self._log_path = log_path
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._address: str | None = None
+        self.start_seconds: float | None = None
+
+    @property
+    def base_url(self) -> str:
+        """OpenAI-style base URL (`http://127.0.0.1:PORT/v1`); only valid once started."""
+        if self._address is None:
+            raise LocalServerError("local model server is not running")
+        return normalize_base_url(self._address)
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port (useful when the OS picked it)."""
+        return int(self.base_url.rsplit(":", 1)[1].split("/", 1)[0])
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, for diagnostics."""
+        return self._proc.pid if self._proc is not None else None
+
+    def start(self) -> LocalServer:
+        """Spawn the child, wait for its address and for /health to answer 200."""
+        if self._proc is not None:
+            return self
+        began = time.monotonic()
+        settings = self.settings
+        model = self._model_path or model_file()
+        log_path = self._log_path or cache_dir() / "local-server.log"
+        command = [
+            sys.executable,
+            "-m",
+            "mhsafe.models._server_child",
+            f"--model={model}",
+            f"--host={settings.host}",
+            f"--port={settings.port}",
+            f"--parallel={settings.parallel}",
+            f"--ctx-per-slot={settings.ctx_per_slot}",
+            f"--threads={settings.threads if settings.threads is not None else -1}",
+            f"--chat-template={settings.chat_template}",
+        ]
+        with log_path.open("wb") as log:
+            # The child gets its own session so a terminal's Ctrl-C reaches only the owner,
+            # which then stops the child in order; the stdin pipe covers owner death.
+            self._proc = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
+            )
+        try:
+            deadline = began + settings.start_timeout_s
+            message = _read_handshake(self._proc, deadline)
+            if "address" not in message:
+                raise LocalServerError(
+                    f"local model server failed: {message.get('error', 'unknown error')} "
+                    f"(log: {log_path})"
+                )
+            self._address = message["address"]
+            while not self.healthy():
+                if time.monotonic() > deadline or self._proc.poll() is not None:
+                    raise LocalServerError(f"local model server never became healthy ({log_path})")
+                time.sleep(0.1)
+        except BaseException:
+            self.stop()
+            raise
+        self.start_seconds = time.monotonic() - began
+        logger.info("local model server on %s (%.1fs)", self.base_url, self.start_seconds)
+        return self
+
+    def healthy(self) -> bool:
+        """True when the child is alive and GET /health answers 200."""
+        if self._proc is None or self._proc.poll() is not None or self._address is None:
+            return False
+        try:
+            response = httpx.get(self._address.rstrip("/") + "/health", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def alive(self) -> bool:
+        """Cheap liveness (no HTTP): the child process has not exited."""
+        return self._proc is not None and self._proc.poll() is None and self._address is not None
+
+    def stop(self) -> None:
+        """Close the lifeline (graceful exit), then SIGTERM, then SIGKILL; wait each time."""
+        proc, self._proc = self._proc, None
+        self._address = None
+        if proc is None:
+            return
+        timeout = self.settings.stop_timeout_s
+        if proc.stdin is not None:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+_shared: LocalServer | None = None
+_shared_lock = threading.Lock()
+
+
+def _stop_shared() -> None:
+    global _shared
+    with _shared_lock:
+        if _shared is not None:
+            _shared.stop()
+            _shared = None
+
+
+atexit.register(_stop_shared)
+
+
+def shared_base_url_if_running() -> str | None:
+    """The base URL a call to `ensure_local_server()` would return right now without starting
+    anything (env override or a live shared server), else None. Cheap: no HTTP."""
+    configured = os.environ.get(BASE_URL_ENV)
+    if configured:
+        return normalize_base_url(configured)
+    server = _shared
+    if server is not None and server.alive():
+        return server.base_url
+    return None
+
+
+def ensure_local_server(settings: LocalServerSettings | None = None) -> str:
+    """Base URL of the process-wide local server, starting it on first call.
+
+    `MHSAFE_LOCAL_BASE_URL`, when set, wins and nothing is started. A shared server whose
+    child died (crash, OOM kill) is replaced by a fresh one, possibly on a new port, so
+    callers should re-read the URL rather than cache it forever. Thread-safe; stopped at
+    interpreter exit.
+    """
+    global _shared
+    configured = os.environ.get(BASE_URL_ENV)
+    if configured:
+        return normalize_base_url(configured)
+    with _shared_lock:
+        if _shared is not None and _shared.alive():
+            return _shared.base_url
+        if _shared is not None:
+            logger.warning("local model server died; starting a new one")
+            _shared.stop()
+        _shared = LocalServer(settings).start()
+        return _shared.base_url

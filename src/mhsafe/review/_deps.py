@@ -1,0 +1,137 @@
+"""Request-scoped pieces every route shares: the app context, who is asking, CSRF, rendering.
+
+Access control lives here and only here, as FastAPI dependencies, so a route cannot forget it
+by accident: a route that takes ``CurrentUser`` refuses anonymous users, one that takes
+``AdminUser`` refuses reviewers, and every POST route takes ``CsrfChecked``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from mhsafe.review._form import FormSpec
+from mhsafe.review._security import LoginRateLimiter, SessionCodec, SessionData, csrf_ok
+from mhsafe.store._review import ReviewDesk, UserView
+
+SESSION_COOKIE = "mhsafe_review_session"
+
+
+@dataclass
+class ReviewContext:
+    """Everything the routes need, built once by ``create_app`` and kept on ``app.state``."""
+
+    desk: ReviewDesk
+    codec: SessionCodec
+    limiter: LoginRateLimiter
+    templates: Jinja2Templates
+    form_spec: FormSpec
+    double_review_fraction: float
+    secure_cookies: bool
+
+
+class NotAuthenticated(Exception):
+    """Raised by ``current_user`` for anonymous requests; the app turns it into a redirect to
+    the login page (GET) or a 401 (anything else)."""
+
+
+def get_context(request: Request) -> ReviewContext:
+    """The app's context (set by ``create_app``)."""
+    context: ReviewContext = request.app.state.review
+    return context
+
+
+Context = Annotated[ReviewContext, Depends(get_context)]
+
+
+def get_session(request: Request, ctx: Context) -> SessionData | None:
+    """The valid session behind the request's cookie, or None (absent/forged/expired/revoked)."""
+    return ctx.codec.decode(request.cookies.get(SESSION_COOKIE))
+
+
+Session = Annotated[SessionData | None, Depends(get_session)]
+
+
+def current_user(request: Request, ctx: Context, session: Session) -> UserView:
+    """The logged-in, still-active user; anything less is anonymous.
+
+    The user row is read on every request: deactivating an account or changing its role takes
+    effect at once, not when the cookie expires.
+    """
+    if session is None or session.user_id is None:
+        raise NotAuthenticated
+    user = ctx.desk.user_by_id(session.user_id)
+    if user is None or not user.active:
+        raise NotAuthenticated
+    request.state.user = user
+    request.state.session = session
+    return user
+
+
+CurrentUser = Annotated[UserView, Depends(current_user)]
+
+
+def admin_user(user: CurrentUser) -> UserView:
+    """The current user if an admin; reviewers get 403."""
+    if user.role != "admin":
+        raise HTTPException(status_code=403, detail="admins only")
+    return user
+
+
+AdminUser = Annotated[UserView, Depends(admin_user)]
+
+
+async def csrf_checked(request: Request, session: Session) -> SessionData:
+    """Refuse a POST whose ``csrf_token`` field does not match the session's token (403).
+
+    Runs before the body is validated, so a forged request learns nothing from field errors.
+    """
+    if session is None:
+        raise NotAuthenticated
+    form = await request.form()
+    submitted = form.get("csrf_token")
+    if not isinstance(submitted, str) or not csrf_ok(session.csrf, submitted):
+        raise HTTPException(status_code=403, detail="missing or invalid CSRF token")
+    return session
+
+
+CsrfChecked = Annotated[SessionData, Depends(csrf_checked)]
+
+
+def render(
+    request: Request,
+    ctx: ReviewContext,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    session: SessionData | None = None,
+) -> HTMLResponse:
+    """Render ``template`` with the things every page needs (user, CSRF token, nav)."""
+    session = session or getattr(request.state, "session", None)
+    page: dict[str, Any] = {
+        "user": getattr(request.state, "user", None),
+        "csrf_token": session.csrf if session is not None else "",
+    }
+    page.update(context or {})
+    response: HTMLResponse = ctx.templates.TemplateResponse(
+        request, template, page, status_code=status_code
+    )
+    return response
+
+
+def set_session_cookie(response: Response, ctx: ReviewContext, data: SessionData) -> None:
+    """Attach the signed session cookie (HttpOnly, SameSite=Lax, Secure when configured)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        ctx.codec.encode(data),
+        max_age=ctx.codec.ttl_s,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.secure_cookies,
+        path="/",
+    )

@@ -1,0 +1,145 @@
+"""Run a suite through Inspect with results streamed into the store.
+
+The runner owns the run's life: create (or reopen, for `--resume`) the run row, bind the
+`RunContext` so the solver skips finished (case, epoch) pairs and the scorer stores each verdict
+as it is decided, call `inspect_ai.eval`, then close the run. A SIGKILL at any point loses at most
+the samples in flight; `--resume RUN` finishes the rest without repeating the stored ones.
+The store is reached through the `RunStore` protocol, so this room never imports `store/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from inspect_ai import Task
+from inspect_ai import eval as inspect_eval
+
+from mhsafe.schema import Case, Verdict
+from mhsafe.suites._context import ResultSink, RunContext, set_current_run
+
+
+class StoredVerdictLike(Protocol):
+    """What the store returns per verdict: a Verdict plus the epoch it belongs to."""
+
+    case_id: str | None
+    epoch: int
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class RunStore(ResultSink, Protocol):
+    """The store operations a run needs."""
+
+    def create_run(
+        self,
+        kind: str,
+        name: str,
+        *,
+        model: str | None = None,
+        judge: str | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> str: ...
+
+    def finish_run(
+        self, run_id: str, status: str = "finished", summary: dict[str, Any] | None = None
+    ) -> None: ...
+
+    def verdicts(self, run_id: str) -> Sequence[StoredVerdictLike]: ...
+
+
+@dataclass
+class RunOutcome:
+    """What one call of `run_suite` did; `missing` pairs errored and are retried by --resume."""
+
+    run_id: str
+    log_path: str | None
+    expected: int
+    stored: int
+    resumed: int
+    missing: int
+    status: str
+
+
+def previous_verdicts(store: RunStore, run_id: str) -> dict[tuple[str, int], Verdict]:
+    """Verdicts already stored for a run, keyed by (case id, epoch)."""
+    verdict_fields = set(Verdict.model_fields)
+    found: dict[tuple[str, int], Verdict] = {}
+    for stored in store.verdicts(run_id):
+        data = {k: v for k, v in stored.model_dump().items() if k in verdict_fields}
+        found[(str(stored.case_id), int(stored.epoch))] = Verdict.model_validate(data)
+    return found
+
+
+def run_suite(
+    task: Task,
+    *,
+    suite: str,
+    cases: list[Case],
+    model: str,
+    store: RunStore,
+    kind: str = "eval",
+    judges: Sequence[str] = (),
+    epochs: int = 1,
+    limit: int | None = None,
+    resume: str | None = None,
+    log_dir: str | Path = "logs",
+    max_connections: int = 4,
+    display: str = "rich",
+    config: dict[str, Any] | None = None,
+) -> RunOutcome:
+    """Evaluate `task` with `model`, storing every verdict under one run id."""
+    run_config = {"epochs": epochs, "limit": limit, "judges": list(judges), **(config or {})}
+    if resume:
+        run_id = resume
+    else:
+        run_id = store.create_run(
+            kind, suite, model=model, judge=",".join(judges) or None, config=run_config
+        )
+    context = RunContext(run_id=run_id, sink=store, previous=previous_verdicts(store, run_id))
+    set_current_run(context)
+    log_path: str | None = None
+    status = "finished"
+    try:
+        logs = inspect_eval(
+            task,
+            model=model,
+            limit=limit,
+            log_dir=str(log_dir),
+            display=display,  # type: ignore[arg-type]
+            max_connections=max_connections,
+            fail_on_error=False,
+            tags=["mhsafe", f"run:{run_id}"],
+            metadata={"mhsafe_run_id": run_id, "suite": suite},
+        )
+        if logs:
+            log_path = logs[0].location
+            if logs[0].status != "success":
+                status = "incomplete"
+    except BaseException:
+        store.finish_run(run_id, status="failed")
+        raise
+    finally:
+        set_current_run(None)
+    n_cases = min(len(cases), limit) if limit else len(cases)
+    expected = n_cases * epochs
+    done = len(store.done_keys(run_id))
+    missing = max(expected - done, 0)
+    if missing:
+        status = "incomplete"
+    store.finish_run(
+        run_id,
+        status=status,
+        summary={"expected": expected, "done": done, "missing": missing, "log": log_path},
+    )
+    return RunOutcome(
+        run_id=run_id,
+        log_path=log_path,
+        expected=expected,
+        stored=context.stored,
+        resumed=context.resumed,
+        missing=missing,
+        status=status,
+    )
