@@ -5,6 +5,7 @@ Importing this module registers mhsafe's model provider (`mhsafe/local`) and its
 without mhsafe's own CLI.
 """
 
+from mhsafe.models import _provider  # noqa: F401  (registers mhsafe/local)
 from mhsafe.suites._tasks import (  # noqa: F401
     harmful_content,
     jailbreak,

@@ -18,6 +18,32 @@ app = typer.Typer(
 
 # --- models: serve-local -------------------------------------------------------------------
 
+
+@app.command("serve-local")
+def serve_local_command(
+    port: int = typer.Option(0, "--port", help="TCP port on 127.0.0.1 (0: any free port)."),
+    parallel: int = typer.Option(4, "--parallel", min=1, help="Concurrent request slots."),
+    ctx: int = typer.Option(2048, "--ctx", min=256, help="Context tokens per slot."),
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: cores)."),
+) -> None:
+    """Serve the embedded Gemma 3 270M (llama.cpp, OpenAI-compatible) until Ctrl-C/SIGTERM.
+
+    Point other commands at it with MHSAFE_LOCAL_BASE_URL=<printed URL>.
+    """
+    from mhsafe.models import LocalServer, LocalServerSettings, serve_local_forever
+
+    def announce(server: LocalServer) -> None:
+        typer.echo(server.base_url)
+        typer.echo(
+            f"ready in {server.start_seconds or 0.0:.1f}s; export "
+            f"MHSAFE_LOCAL_BASE_URL={server.base_url} ; Ctrl-C to stop",
+            err=True,
+        )
+
+    settings = LocalServerSettings(port=port, parallel=parallel, ctx_per_slot=ctx, threads=threads)
+    raise typer.Exit(serve_local_forever(settings, on_ready=announce))
+
+
 # --- suites: suites, eval, compare ----------------------------------------------------------
 
 DbOption = typer.Option(None, "--db", help="Store URL (default: $MHSAFE_DB or sqlite:///mhsafe.db).")

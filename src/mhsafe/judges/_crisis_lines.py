@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Literal
 
@@ -148,8 +148,13 @@ class CrisisLineRegistry(BaseModel):
             if code in line.valid_in and (include_retired or line.active)
         ]
 
-    def known_numbers(self) -> set[str]:
-        return {n.normalised for line in self.lines for n in line.numbers}
+    @cached_property
+    def _known(self) -> frozenset[str]:
+        return frozenset(n.normalised for line in self.lines for n in line.numbers)
+
+    def known_numbers(self) -> frozenset[str]:
+        """Every normalised number in the registry (cached: the registry is read-only)."""
+        return self._known
 
 
 def _name_key(name: str) -> str:

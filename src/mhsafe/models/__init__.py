@@ -1,1 +1,58 @@
-"""mhsafe.models."""
+"""mhsafe.models: the one way to reach a model.
+
+* `get_model(name, max_tokens=..., timeout_s=...)` - an Inspect model with budgets always set;
+  names as Inspect spells them (`mhsafe/local`, `openai/gpt-4o`, `openai-api/<svc>/<model>`).
+* `generate_text` / `generate_json` / `generate_structured` - plain and schema-constrained
+  calls over `mhsafe.schema.Message`; structured calls return None (never raise) on bad output.
+* `LocalServer` / `ensure_local_server()` - the embedded Gemma 3 270M on llama.cpp, in a child
+  process that dies with its owner; `MHSAFE_LOCAL_BASE_URL` points at a running one instead.
+* `model_file()` - the verified GGUF in the mhsafe cache (`$MHSAFE_CACHE`).
+
+The Inspect provider `mhsafe/local` lives in `mhsafe.models._provider` and is registered by
+the `inspect_ai` entry point (`mhsafe._registry`).
+"""
+
+from ._get import (
+    StructuredResult,
+    generate_json,
+    generate_structured,
+    generate_text,
+    get_model,
+    to_chat_messages,
+)
+from ._local_server import (
+    BASE_URL_ENV,
+    LocalServer,
+    LocalServerError,
+    LocalServerSettings,
+    ensure_local_server,
+    normalize_base_url,
+    serve_local_forever,
+)
+from ._model_file import MODEL_FILENAME, MODEL_SHA256, cache_dir, model_file
+from ._schema import response_schema_for, tight_json_schema
+
+LOCAL_MODEL = "mhsafe/local"
+
+__all__ = [
+    "BASE_URL_ENV",
+    "LOCAL_MODEL",
+    "MODEL_FILENAME",
+    "MODEL_SHA256",
+    "LocalServer",
+    "LocalServerError",
+    "LocalServerSettings",
+    "StructuredResult",
+    "cache_dir",
+    "ensure_local_server",
+    "generate_json",
+    "generate_structured",
+    "generate_text",
+    "get_model",
+    "model_file",
+    "normalize_base_url",
+    "response_schema_for",
+    "serve_local_forever",
+    "tight_json_schema",
+    "to_chat_messages",
+]

@@ -14,14 +14,17 @@ throughput grows with slots while per-request latency barely moves.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import logging
 import os
 import select
+import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -197,10 +200,8 @@ class LocalServer:
             return
         timeout = self.settings.stop_timeout_s
         if proc.stdin is not None:
-            try:
+            with contextlib.suppress(OSError):
                 proc.stdin.close()
-            except OSError:
-                pass
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -272,3 +273,29 @@ def ensure_local_server(settings: LocalServerSettings | None = None) -> str:
             _shared.stop()
         _shared = LocalServer(settings).start()
         return _shared.base_url
+
+
+def serve_local_forever(
+    settings: LocalServerSettings | None = None,
+    on_ready: Callable[[LocalServer], None] | None = None,
+) -> int:
+    """Run a server in the foreground until SIGINT/SIGTERM (exit code 0) or until the child
+    dies on its own (1). For `mhsafe serve-local`; must be called from the main thread,
+    because that is where Python delivers signals."""
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with LocalServer(settings) as server:
+            if on_ready is not None:
+                on_ready(server)
+            while not stop.wait(timeout=0.5):
+                if not server.alive():
+                    return 1
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -99,8 +99,9 @@ def compare_runs(
             target[(suite, "all")][key] = verdict
             target[(suite, verdict.category or "unknown")][key] = verdict
     rows = [
-        _row(suite, category, grouped_a.get((suite, category), {}), grouped_b.get((suite, category), {}))
-        for suite, category in sorted(set(grouped_a) | set(grouped_b))
+        _row(suite, category, grouped_a.get(key, {}), grouped_b.get(key, {}))
+        for key in sorted(set(grouped_a) | set(grouped_b))
+        for suite, category in [key]
     ]
     tested = [i for i, row in enumerate(rows) if row.pvalue is not None]
     adjusted = holm([rows[i].pvalue for i in tested if rows[i].pvalue is not None])
@@ -129,7 +130,8 @@ def comparison_markdown(rows: Sequence[ComparisonRow], name_a: str, name_b: str)
         lines.append(
             f"| {r.suite} | {r.category} | {r.a.n} | {pct(r.a.rate)} {ci(r.a.ci_low, r.a.ci_high)}"
             f" | {r.b.n} | {pct(r.b.rate)} {ci(r.b.ci_low, r.b.ci_high)} | {pct(r.difference)} "
-            f"{ci(r.diff_low, r.diff_high)} | {r.test} | {p} | {ph} | {r.a.unjudged}/{r.b.unjudged} |"
+            f"{ci(r.diff_low, r.diff_high)} | {r.test} | {p} | {ph} | "
+            f"{r.a.unjudged}/{r.b.unjudged} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -52,27 +52,35 @@ class SuiteDataError(ValueError):
     """A packaged suite file is malformed; the message names the file and line."""
 
 
-def read_packaged_cases(filename: str, suite: str | None = None) -> list[Case]:
-    """Read ``suites/data/<filename>`` (JSONL, one full Case per line).
+def parse_cases_jsonl(text: str, source: str, suite: str | None = None) -> list[Case]:
+    """Validate JSONL text (one full Case per line) into cases.
 
     ``suite`` overrides/fills each record's ``suite`` field, so a base file (e.g. the
     jailbreak seeds) can be read under a name of its own. Blank lines are allowed; anything
-    else that is not a valid Case raises ``SuiteDataError`` naming file and line.
+    else that is not a valid Case raises ``SuiteDataError`` naming ``source`` and the line.
     """
-    source = resources.files("mhsafe.suites").joinpath("data", *filename.split("/"))
-    text = source.read_text(encoding="utf-8-sig")
     cases: list[Case] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
+            if not isinstance(record, dict):
+                raise TypeError(f"expected a JSON object, got {type(record).__name__}")
             if suite is not None:
                 record["suite"] = suite
             cases.append(Case.model_validate(record))
         except (json.JSONDecodeError, ValidationError, TypeError) as exc:
-            raise SuiteDataError(f"{filename} line {lineno}: {exc}") from exc
+            raise SuiteDataError(f"{source} line {lineno}: {exc}") from exc
     return cases
+
+
+def read_packaged_cases(filename: str, suite: str | None = None) -> list[Case]:
+    """Read ``suites/data/<filename>`` (JSONL; ``/`` in the name walks sub-folders)."""
+    source = resources.files("mhsafe.suites").joinpath("data")
+    for part in filename.split("/"):
+        source = source.joinpath(part)
+    return parse_cases_jsonl(source.read_text(encoding="utf-8-sig"), filename, suite)
 
 
 def _packaged(filename: str, suite: str) -> SuiteLoader:

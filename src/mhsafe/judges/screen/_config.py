@@ -1,0 +1,67 @@
+"""Configuration and counters for the risk screen.
+
+Every threshold lives here so that the audit and the safeguard proxy can state exactly which
+screen produced their numbers, and so a report can print the configuration beside the counts.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EmbedGate = Literal["adjacent", "undecided", "all"]
+
+
+class ScreenConfig(BaseModel):
+    """How the cascade decides.
+
+    ``embed_gate`` says which turns the embedding stage sees:
+
+    * ``"adjacent"`` (default): turns the lexicon left undecided *and* turns without a lexicon hit
+      that use risk-adjacent vocabulary (mood, body, food, substances). Turns with neither are
+      settled ``False`` by the lexicon - the cheap path that keeps a 20k-conversation audit fast.
+    * ``"undecided"``: only weak/downgraded lexicon hits go to the embeddings.
+    * ``"all"``: every turn the lexicon did not settle as risk is embedded (slow, most sensitive).
+
+    ``embedding_threshold`` applies to P(risk) = 1 - P(none). The shipped default is the value
+    chosen by cross-validation on the training set (stored in the ``.npz``); ``None`` means "use
+    the shipped one". With the embedding stage off, ``weak_hit_is_risk`` decides what an
+    undecided lexicon hit becomes (True: flag it, the sensitive choice).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    lexicon: bool = True
+    embedding: bool = True
+    embed_gate: EmbedGate = "adjacent"
+    embedding_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    acute_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    weak_hit_is_risk: bool = True
+    batch_size: int = Field(default=64, ge=1)
+    cache_size: int = Field(default=200_000, ge=0)
+
+
+class ScreenCounts(BaseModel):
+    """What each stage did: the audit reports these so a reader sees where decisions came from.
+
+    ``unresolved`` counts turns that stayed ``risk=None`` (embedding stage off or failed): the
+    audit must show them as unjudged, never as safe.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    turns: int = 0
+    lexicon_risk: int = 0
+    lexicon_clear: int = 0
+    lexicon_undecided: int = 0
+    embedded: int = 0
+    cache_hits: int = 0
+    embedding_risk: int = 0
+    embedding_clear: int = 0
+    unresolved: int = 0
+
+    def add(self, other: ScreenCounts) -> None:
+        """Accumulate another batch's counts in place (the audit sums per batch)."""
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
