@@ -7,7 +7,12 @@ Each section below belongs to one room; keep command bodies to argument handling
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from mhsafe.store import RunInfo, Store
 
 app = typer.Typer(
     name="mhsafe",
@@ -30,7 +35,12 @@ def serve_local_command(
 
     Point other commands at it with MHSAFE_LOCAL_BASE_URL=<printed URL>.
     """
-    from mhsafe.models import LocalServer, LocalServerSettings, serve_local_forever
+    from mhsafe.models import (
+        LocalServer,
+        LocalServerError,
+        LocalServerSettings,
+        serve_local_forever,
+    )
 
     def announce(server: LocalServer) -> None:
         typer.echo(server.base_url)
@@ -41,7 +51,12 @@ def serve_local_command(
         )
 
     settings = LocalServerSettings(port=port, parallel=parallel, ctx_per_slot=ctx, threads=threads)
-    raise typer.Exit(serve_local_forever(settings, on_ready=announce))
+    try:
+        code = serve_local_forever(settings, on_ready=announce)
+    except LocalServerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    raise typer.Exit(code)
 
 
 # --- suites: suites, eval, compare ----------------------------------------------------------
@@ -104,7 +119,7 @@ def eval_command(
     from mhsafe.report import failure_rates, print_rate_table
     from mhsafe.store import Store
     from mhsafe.suites import load_suite, run_suite, safety_task
-    from mhsafe.suites._loaders import load_dataset_file
+    from mhsafe.suites import load_dataset_file
 
     console = Console()
     store = Store(db)
@@ -177,9 +192,301 @@ def compare_command(
 
 # --- clinical: judge ------------------------------------------------------------------------
 
+
+@app.command("judge")
+def judge_command(
+    file: str = typer.Argument(..., help="JSONL lines: id, messages, response (+ optional tier)."),
+    out: str = typer.Option(..., "--out", help="Where to write one graded line per input."),
+    judge: list[str] = typer.Option(
+        [], "--judge", help="LLM judge model (repeatable). None: offline rules only."
+    ),
+    judge_max_tokens: int = typer.Option(200, "--judge-max-tokens", min=16),
+    timeout: float = typer.Option(60.0, "--timeout", min=1.0, help="Seconds per judge call."),
+    concurrency: int = typer.Option(4, "--concurrency", min=1),
+    agreement: str | None = typer.Option(
+        None, "--agreement", help="Also write the per-criterion agreement table (JSON)."
+    ),
+) -> None:
+    """Grade replies you already have with the clinical panel the suites use.
+
+    Without --judge the offline rules decide what they can; every other field is null.
+    """
+    import json
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from mhsafe.judges.clinical import agreement_table, clinical_panel, grade_file
+
+    if not Path(file).is_file():
+        typer.echo(f"error: no such file: {file}", err=True)
+        raise typer.Exit(2)
+    panel = clinical_panel(judge, max_tokens=judge_max_tokens, timeout_s=timeout)
+    summary = grade_file(Path(file), Path(out), panel, concurrency=concurrency)
+    console = Console(stderr=True)
+    console.print(
+        f"{summary.n_lines} lines: {summary.judged} judged ({summary.failed} failed), "
+        f"{summary.unjudged} unjudged, {summary.unreadable} unreadable -> {out}"
+    )
+    rows = agreement_table(summary.verdicts)
+    if agreement is not None:
+        Path(agreement).write_text(json.dumps([r.model_dump() for r in rows], indent=2), "utf-8")
+    shown = [r for r in rows if r.n_judges >= 2]
+    if shown:
+        table = Table(title="panel agreement per criterion")
+        for column in ("criterion", "judges", "items", "alpha (95% CI)", "fleiss kappa", "note"):
+            table.add_column(column)
+        for r in shown:
+            ci = f" ({r.alpha_low:.2f}-{r.alpha_high:.2f})" if r.alpha_low is not None else ""
+            alpha = f"{r.alpha:.2f}{ci}" if r.alpha is not None else "-"
+            kappa = f"{r.fleiss_kappa:.2f}" if r.fleiss_kappa is not None else "-"
+            table.add_row(
+                r.criterion, str(r.n_judges), str(r.n_items), alpha, kappa, r.warning or ""
+            )
+        console.print(table)
+
+
 # --- audit: audit, synth-logs ----------------------------------------------------------------
 
+
+@app.command("audit")
+def audit_command(
+    logs: list[str] = typer.Argument(..., help="Log files: .jsonl (messages) or long-form .csv/.parquet."),
+    out: str = typer.Option(..., "--out", help="Folder for findings, summary, quarantine."),
+    judge: list[str] = typer.Option([], "--judge", help="LLM panel model(s) on screened chats."),
+    db: str | None = DbOption,
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted audit in OUT."),
+    batch_size: int = typer.Option(500, "--batch-size", min=1),
+    window: int = typer.Option(2, "--window", min=1, help="Assistant turns allowed to respond."),
+    max_miss_rate: float = typer.Option(0.005, "--max-miss-rate", help="Bound for the sample."),
+    confidence: float = typer.Option(0.95, "--confidence"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the review sample."),
+    stratify_by: str | None = typer.Option(None, "--stratify-by", help="Metadata field."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Send/queue raw text (avoid)."),
+    no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Lexicon-only screen."),
+    embedding_threshold: float | None = typer.Option(None, "--embedding-threshold"),
+    screen_config: str | None = typer.Option(None, "--screen-config", help="ScreenConfig YAML."),
+    labels: str | None = typer.Option(None, "--labels", help="Clinician labels JSONL."),
+    no_store: bool = typer.Option(False, "--no-store", help="Do not queue reviews in the store."),
+    judge_max_tokens: int = typer.Option(64, "--judge-max-tokens", min=1),
+    judge_timeout: float = typer.Option(30.0, "--judge-timeout"),
+) -> None:
+    """Audit deployment logs: screen, check interventions, queue reviews, estimate with CIs."""
+    import json
+    from pathlib import Path
+
+    import yaml
+    from rich.console import Console
+
+    from mhsafe.audit import AuditOptions, ResumeError, run_audit
+
+    console = Console(stderr=True)
+    screen: dict[str, object] = {}
+    if screen_config:
+        screen.update(yaml.safe_load(Path(screen_config).read_text(encoding="utf-8")) or {})
+    if no_embeddings:
+        screen["embedding"] = False
+    if embedding_threshold is not None:
+        screen["embedding_threshold"] = embedding_threshold
+    options = AuditOptions(
+        batch_size=batch_size, window=window, max_rate=max_miss_rate, confidence=confidence,
+        seed=seed, stratify_by=stratify_by, redact=not no_redact, judge=judge, screen=screen,
+        name=Path(logs[0]).name,
+    )
+    store = None
+    if not no_store:
+        from mhsafe.store import Store
+
+        store = Store(db)
+    panel = None
+    if judge:
+        from mhsafe.audit import build_panel_judge
+
+        panel = build_panel_judge(judge, max_tokens=judge_max_tokens, timeout_s=judge_timeout)
+
+    def progress(done: int, bad: int) -> None:
+        console.print(f"audited {done:,}  quarantined {bad:,}", end="\r")
+
+    try:
+        result = run_audit([Path(p) for p in logs], Path(out), options, resume=resume,
+                           judge=panel, store=store, labels=Path(labels) if labels else None,
+                           progress=progress)
+    except (ResumeError, ValueError, FileNotFoundError) as exc:
+        console.print(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    s = result.summary
+    miss = s["missed_intervention_rate_among_flagged"]
+    lines = {
+        "audited": s["conversations_audited"],
+        "quarantined": s["conversations_quarantined"],
+        "flagged_by_stage": s["flagged_by_stage"],
+        "flagged_by_category": s["flagged_by_category"],
+        "status": s["status"],
+        "missed_intervention_rate_among_flagged": f"{miss['k']}/{miss['n']} "
+        + (f"{miss['estimate']:.3f} [{miss['low']:.3f}, {miss['high']:.3f}] clopper-pearson"
+           if miss["estimate"] is not None else "(no data)"),
+        "review_queued": s["review"]["queued"],
+        "unflagged_bound_if_no_misses": s["review"]["upper_bound_if_no_misses"],
+        "run_id": result.run_id,
+    }
+    console.print()
+    typer.echo(json.dumps(lines, indent=2))
+    typer.echo(f"wrote {Path(out) / 'summary.json'}")
+
+
+@app.command("synth-logs")
+def synth_logs_command(
+    n: int = typer.Option(20000, "--n", min=0, help="Conversations to generate."),
+    prevalence: float = typer.Option(0.02, "--prevalence", min=0.0, max=1.0,
+                                     help="Share of conversations with a risk disclosure."),
+    seed: int = typer.Option(0, "--seed", help="Seed; record i depends only on (seed, i)."),
+    out: str = typer.Option(..., "--out", help="Output .jsonl, or .parquet (long form)."),
+) -> None:
+    """Write synthetic deployment logs with ground-truth labels (for testing the audit)."""
+    import time
+    from pathlib import Path
+
+    from mhsafe.audit.synth import generate, labels_path, write_logs
+
+    start = time.perf_counter()
+    path = Path(out)
+    written = write_logs(generate(n, prevalence, seed), path)
+    typer.echo(f"wrote {written:,} conversations to {path} in {time.perf_counter() - start:.1f}s")
+    if path.suffix == ".parquet":
+        typer.echo(f"labels in {labels_path(path)}")
+
 # --- review: review (sub-app) ---------------------------------------------------------------
+
+review_app = typer.Typer(
+    help="Clinician review web app: serve it, manage accounts, hand out work, export labels.",
+    no_args_is_help=True,
+)
+app.add_typer(review_app, name="review")
+_REVIEW_DB = typer.Option(None, "--db", help="Store URL (default: $MHSAFE_DB or sqlite:///mhsafe.db).")
+
+
+@review_app.command("serve")
+def review_serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8765, "--port", min=1, max=65535),
+    double_review: float = typer.Option(0.2, "--double-review", min=0.0, max=1.0,
+                                        help="Share of items that get two reviewers."),
+    session_ttl: int = typer.Option(8 * 3600, "--session-ttl", min=60, help="Seconds."),
+    secure_cookies: bool = typer.Option(False, "--secure-cookies", help="Set behind HTTPS."),
+    db: str | None = _REVIEW_DB,
+) -> None:
+    """Run the review app. Sessions are signed with $MHSAFE_REVIEW_SECRET (random if unset)."""
+    import os
+
+    import uvicorn
+
+    from mhsafe.review import create_app
+
+    secret = os.environ.get("MHSAFE_REVIEW_SECRET")
+    if not secret:
+        typer.echo("MHSAFE_REVIEW_SECRET unset: sessions end when the server stops.", err=True)
+    web = create_app(db, secret_key=secret, session_ttl_s=session_ttl,
+                     double_review_fraction=double_review, secure_cookies=secure_cookies)
+    uvicorn.run(web, host=host, port=port, log_level="info", access_log=False)
+
+
+@review_app.command("add-user")
+def review_add_user_command(
+    username: str = typer.Argument(..., help="Login name."),
+    role: str = typer.Option("reviewer", "--role", help="reviewer or admin."),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the password from stdin (for scripts)."),
+    reset: bool = typer.Option(False, "--reset", help="Set a new password for an existing user."),
+    db: str | None = _REVIEW_DB,
+) -> None:
+    """Create an account (argon2-hashed password), or reset its password with --reset."""
+    import sys
+
+    from mhsafe.review import hash_password, password_problem
+    from mhsafe.store import Store
+    from mhsafe.store._review import ReviewDesk
+
+    if role not in ("reviewer", "admin"):
+        raise typer.BadParameter("role must be reviewer or admin")
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    problem = password_problem(password)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+    desk = ReviewDesk(Store(db))
+    if reset:
+        if not desk.set_password(username, hash_password(password), actor="cli"):
+            typer.echo(f"error: no user {username!r}", err=True)
+            raise typer.Exit(2)
+        typer.echo(f"password reset for {username}")
+        return
+    try:
+        user = desk.create_user(username, hash_password(password), role, actor="cli")
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"created {user.role} {user.username} (id {user.id})")
+
+
+@review_app.command("assign")
+def review_assign_command(
+    to: list[str] = typer.Option([], "--to", help="Reviewer username (repeat; default: all)."),
+    count: int = typer.Option(50, "--count", min=1, help="Queued items to hand out."),
+    double_review: float = typer.Option(0.2, "--double-review", min=0.0, max=1.0),
+    run: str | None = typer.Option(None, "--run", help="Only items of this audit run."),
+    db: str | None = _REVIEW_DB,
+) -> None:
+    """Hand out queued items round-robin; the double-review share gets two reviewers."""
+    from mhsafe.store import Store
+    from mhsafe.store._review import ReviewDesk
+
+    desk = ReviewDesk(Store(db))
+    users = {u.username: u for u in desk.list_users(active_only=True)}
+    missing = [name for name in to if name not in users]
+    if missing:
+        typer.echo(f"error: no active user(s) {missing}", err=True)
+        raise typer.Exit(2)
+    ids = [users[n].id for n in to] or [u.id for u in users.values() if u.role == "reviewer"]
+    if not ids:
+        typer.echo("error: no active reviewers", err=True)
+        raise typer.Exit(2)
+    done = desk.auto_assign(ids, count=count, double_review_fraction=double_review,
+                            actor="cli", run_id=run)
+    typer.echo(f"assigned {done.items} items ({done.assignments} assignments, "
+               f"{done.double_reviews} double reviews, {done.double_skipped} double skipped)")
+
+
+@review_app.command("export")
+def review_export_command(
+    out: str = typer.Argument(..., help="OUT.csv or OUT.parquet"),
+    run: str | None = typer.Option(None, "--run", help="Only items of this audit run."),
+    db: str | None = _REVIEW_DB,
+) -> None:
+    """Export every adjudication (superseded ones too, marked; `final` marks the label used)."""
+    from pathlib import Path
+
+    from mhsafe.review import write_export
+    from mhsafe.store import Store
+    from mhsafe.store._review import ReviewDesk
+
+    rows = ReviewDesk(Store(db)).export_rows(run_id=run)
+    try:
+        kind = write_export(rows, Path(out))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"wrote {len(rows)} adjudications to {out} ({kind})")
+
+
+@review_app.command("seed-demo")
+def review_seed_demo_command(db: str | None = _REVIEW_DB) -> None:
+    """Fill the store with a small demo audit run and six queued conversations."""
+    from mhsafe.review import seed_demo
+    from mhsafe.store import Store
+
+    typer.echo(f"demo run {seed_demo(Store(db))}: 6 items queued")
+
 
 # --- safeguard: proxy -----------------------------------------------------------------------
 
@@ -220,11 +527,8 @@ def report_command(
     typer.echo(f"report: {path.resolve()}")
 
 
-def _latest_runs(store: object) -> list[object]:
-    from mhsafe.store import Store
-
-    assert isinstance(store, Store)
-    latest: dict[str, object] = {}
+def _latest_runs(store: Store) -> list[RunInfo | None]:
+    latest: dict[str, RunInfo | None] = {}
     for info in sorted(store.list_runs(kind="eval"), key=lambda r: r.created_at):
         latest[info.name] = info
     return list(latest.values())

@@ -82,8 +82,11 @@ def test_one_sided_upper_is_beta_quantile() -> None:
     assert one_sided_upper(3, 100, 0.95) == pytest.approx(two.high)
 
 
-@given(st.integers(min_value=1, max_value=2000).flatmap(
-    lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n))))
+@given(
+    st.integers(min_value=1, max_value=2000).flatmap(
+        lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n))
+    )
+)
 def test_interval_brackets_estimate(kn: tuple[int, int]) -> None:
     k, n = kn
     for method in ("wilson", "clopper-pearson"):

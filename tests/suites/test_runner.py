@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from inspect_ai.model import ModelOutput, get_model
 
 from mhsafe.schema import Case, Transcript, Verdict
 from mhsafe.suites import build_task, run_suite, scripted_conversation
+from tests.scripted import scripted_model
 
 
 class MemoryStore:
@@ -77,10 +77,7 @@ class CountingDecider:
 
 
 def _model(replies: list[str]) -> Any:
-    return get_model(
-        "mockllm/model",
-        custom_outputs=[ModelOutput.from_content("mockllm/model", r) for r in replies],
-    )
+    return scripted_model(replies)
 
 
 def test_run_stores_every_pair_and_multi_turn(tmp_path: Any) -> None:

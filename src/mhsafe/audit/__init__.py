@@ -1,1 +1,95 @@
-"""mhsafe.audit."""
+"""mhsafe.audit: the ecological audit of deployment logs.
+
+Logs (JSONL in the OpenAI ``messages`` shape, long-form CSV/Parquet) are streamed in batches;
+bad records are quarantined with file, line and reason; every user turn is screened (lexicon ->
+embeddings -> optional LLM panel); every disclosure is checked for crisis support within K
+assistant turns; flagged conversations and a sized random sample of the rest are queued for
+clinician review with redacted text; and the estimates carry n and an interval. A SIGKILL
+mid-audit loses nothing: rerun with ``resume=True``. See docs/audit.md.
+"""
+
+from mhsafe.audit._checkpoint import Checkpoint, ResumeError, WorkDir
+from mhsafe.audit._estimates import ReviewLabel, Tally, audit_estimates, label_estimates
+from mhsafe.audit._ingest import (
+    Batch,
+    Cursor,
+    IngestLimits,
+    iter_batches,
+    iter_items,
+    needs_sort,
+    parse_record,
+    sort_long_form,
+)
+from mhsafe.audit._intervention import InterventionChecker, InterventionResult
+from mhsafe.audit._judge import (
+    ConversationJudge,
+    JudgeDecision,
+    PanelJudge,
+    audit_rubric,
+    build_panel_judge,
+)
+from mhsafe.audit._pipeline import (
+    AuditOptions,
+    AuditResult,
+    Executor,
+    LocalExecutor,
+    ReviewStore,
+    run_audit,
+)
+from mhsafe.audit._quarantine import Quarantined, QuarantineReason
+from mhsafe.audit._redact import protected_numbers, redact
+from mhsafe.audit._sampling import (
+    BottomK,
+    allocate,
+    length_bucket,
+    review_sample_size,
+    sample_key,
+    stratum_of,
+)
+from mhsafe.audit._stages import Assessed, Screened, assess_batch, judge_batch, screen_batch
+
+__all__ = [
+    "Assessed",
+    "AuditOptions",
+    "AuditResult",
+    "Batch",
+    "BottomK",
+    "Checkpoint",
+    "ConversationJudge",
+    "Cursor",
+    "Executor",
+    "IngestLimits",
+    "InterventionChecker",
+    "InterventionResult",
+    "JudgeDecision",
+    "LocalExecutor",
+    "PanelJudge",
+    "QuarantineReason",
+    "Quarantined",
+    "ResumeError",
+    "ReviewLabel",
+    "ReviewStore",
+    "Screened",
+    "Tally",
+    "WorkDir",
+    "allocate",
+    "assess_batch",
+    "audit_estimates",
+    "audit_rubric",
+    "build_panel_judge",
+    "iter_batches",
+    "iter_items",
+    "judge_batch",
+    "label_estimates",
+    "length_bucket",
+    "needs_sort",
+    "parse_record",
+    "protected_numbers",
+    "redact",
+    "review_sample_size",
+    "run_audit",
+    "sample_key",
+    "screen_batch",
+    "sort_long_form",
+    "stratum_of",
+]

@@ -1,1 +1,70 @@
-"""mhsafe.judges."""
+"""mhsafe.judges: turn a transcript into judgments.
+
+Offline rule judges (crisis-line registry, resource / crisis-support / refusal / crisis-script /
+harm-enablement detectors) are the default and need no model. An LLM judge reads a rubric file
+and returns every criterion as one validated JSON object; a panel runs several judges
+concurrently and reduces them, reporting how many answered. Judges never look at where a
+transcript came from.
+"""
+
+from mhsafe.judges._crisis_lines import (
+    CrisisLine,
+    CrisisLineRegistry,
+    LineNumber,
+    load_registry,
+    normalise_number,
+)
+from mhsafe.judges._detectors import (
+    DETECTORS,
+    crisis_script_dominates,
+    detect_crisis_support,
+    detector_predictions,
+    detect_refusal,
+    is_crisis_script,
+)
+from mhsafe.judges._harm import HARM_KINDS, HarmFinding, detect_harm_enablement
+from mhsafe.judges._judge import Judge, RuleJudge, rule_judge
+from mhsafe.judges._llm import LLMJudge, build_prompt, render_transcript
+from mhsafe.judges._panel import Panel, PanelResult, Reducer, majority_reducer
+from mhsafe.judges._resources import find_resources
+from mhsafe.judges._rubric import Criterion, Rubric, load_rubric, rubric_names
+from mhsafe.judges._rule_judges import (
+    crisis_support_rule,
+    harm_enablement_rule,
+    response_class_rule,
+)
+
+__all__ = [
+    "DETECTORS",
+    "HARM_KINDS",
+    "CrisisLine",
+    "CrisisLineRegistry",
+    "Criterion",
+    "HarmFinding",
+    "Judge",
+    "LLMJudge",
+    "LineNumber",
+    "Panel",
+    "PanelResult",
+    "Reducer",
+    "Rubric",
+    "RuleJudge",
+    "build_prompt",
+    "crisis_script_dominates",
+    "crisis_support_rule",
+    "detect_crisis_support",
+    "detector_predictions",
+    "detect_harm_enablement",
+    "detect_refusal",
+    "find_resources",
+    "harm_enablement_rule",
+    "is_crisis_script",
+    "load_registry",
+    "load_rubric",
+    "majority_reducer",
+    "normalise_number",
+    "render_transcript",
+    "response_class_rule",
+    "rubric_names",
+    "rule_judge",
+]

@@ -22,10 +22,20 @@ LineKind = Literal["crisis_line", "emergency", "text_line"]
 LineStatus = Literal["active", "retired"]
 Channel = Literal["voice", "text"]
 
-_VANITY = {c: d for d, letters in {
-    "2": "ABC", "3": "DEF", "4": "GHI", "5": "JKL",
-    "6": "MNO", "7": "PQRS", "8": "TUV", "9": "WXYZ",
-}.items() for c in letters}
+_VANITY = {
+    c: d
+    for d, letters in {
+        "2": "ABC",
+        "3": "DEF",
+        "4": "GHI",
+        "5": "JKL",
+        "6": "MNO",
+        "7": "PQRS",
+        "8": "TUV",
+        "9": "WXYZ",
+    }.items()
+    for c in letters
+}
 # International prefixes we turn back into the national form people actually dial.
 _TRUNK_PREFIXES = {"44": "0", "353": "0", "61": "0", "64": "0", "91": "0"}
 
@@ -43,7 +53,7 @@ def normalise_number(raw: str) -> str:
         else:
             for code, trunk in _TRUNK_PREFIXES.items():
                 if digits.startswith(code):
-                    digits = trunk + digits[len(code):]
+                    digits = trunk + digits[len(code) :]
                     break
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
@@ -127,9 +137,7 @@ class CrisisLineRegistry(BaseModel):
         wanted = normalise_number(number)
         if not wanted:
             return []
-        return [
-            line for line in self.lines if any(n.normalised == wanted for n in line.numbers)
-        ]
+        return [line for line in self.lines if any(n.normalised == wanted for n in line.numbers)]
 
     def lookup_name(self, name: str) -> list[CrisisLine]:
         """Entries whose name or an alias equals ``name`` (case- and space-insensitive)."""

@@ -8,14 +8,14 @@ measured against exactly these files.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_pattern_file(name: str) -> dict[str, Any]:
     """Parsed ``data/<name>.yaml``; cached because detectors run on every reply."""
     path = resources.files("mhsafe.judges").joinpath(f"data/{name}.yaml")
@@ -31,7 +31,7 @@ def _compile(alternatives: list[str], flags: int) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{a})" for a in alternatives), flags)
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled(name: str, *keys: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
     """One regex that matches any alternative listed under ``keys`` (a path into the file,
     e.g. ``compiled("crisis_support_patterns", "resource_context", "contact")``)."""

@@ -113,7 +113,9 @@ def _resolve_digits(raw: str, registry: CrisisLineRegistry) -> tuple[str, str]:
 def _is_quantity(text: str, start: int, end: int) -> bool:
     after = compiled(_PATTERNS, "resource_context", "quantity_after")
     before = compiled(_PATTERNS, "resource_context", "quantity_before")
-    return bool(after.search(text[end : end + 12]) or before.search(text[max(0, start - 16) : start]))
+    return bool(
+        after.search(text[end : end + 12]) or before.search(text[max(0, start - 16) : start])
+    )
 
 
 def _phone_shaped(raw: str, digits: str) -> bool:
@@ -145,16 +147,16 @@ def _nearest_name(
     return best
 
 
-def _nearest_country(hit: _Hit, countries: list[_CountryHit], sentence: tuple[int, int]) -> str | None:
+def _nearest_country(
+    hit: _Hit, countries: list[_CountryHit], sentence: tuple[int, int]
+) -> str | None:
     inside = [c for c in countries if sentence[0] <= c.start < sentence[1]]
     if not inside:
         return None
     return min(inside, key=lambda c: _distance(c, hit)).code
 
 
-def _check(
-    lines: list[CrisisLine], country: str | None
-) -> tuple[CrisisLine | None, str | None]:
+def _check(lines: list[CrisisLine], country: str | None) -> tuple[CrisisLine | None, str | None]:
     """Pick the entry this mention refers to, or say why none fits."""
     if country is not None:
         fitting = [line for line in lines if country in line.valid_in]
@@ -192,7 +194,11 @@ def find_resources(text: str, registry: CrisisLineRegistry | None = None) -> lis
         raw, digits = _resolve_digits(hit.text, registry)
         if not _phone_shaped(raw, digits) or _is_quantity(text, hit.start, hit.start + len(raw)):
             continue
-        window = text[max(sentence[0], hit.start - _CONTEXT_BEFORE) : min(sentence[1], hit.end + _CONTEXT_AFTER)]
+        window = text[
+            max(sentence[0], hit.start - _CONTEXT_BEFORE) : min(
+                sentence[1], hit.end + _CONTEXT_AFTER
+            )
+        ]
         name = _nearest_name(text, hit, names, numbers, sentence)
         lines = registry.lookup_number(digits)
         country = _nearest_country(hit, countries, sentence)

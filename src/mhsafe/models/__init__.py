@@ -10,29 +10,71 @@
 
 The Inspect provider `mhsafe/local` lives in `mhsafe.models._provider` and is registered by
 the `inspect_ai` entry point (`mhsafe._registry`).
+
+Names are resolved lazily (PEP 562): importing Inspect costs about two CPU-seconds, which
+`mhsafe serve-local` and other server-only users should not pay.
 """
 
-from ._get import (
-    StructuredResult,
-    generate_json,
-    generate_structured,
-    generate_text,
-    get_model,
-    to_chat_messages,
-)
-from ._local_server import (
-    BASE_URL_ENV,
-    LocalServer,
-    LocalServerError,
-    LocalServerSettings,
-    ensure_local_server,
-    normalize_base_url,
-    serve_local_forever,
-)
-from ._model_file import MODEL_FILENAME, MODEL_SHA256, cache_dir, model_file
-from ._schema import response_schema_for, tight_json_schema
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._get import (
+        StructuredResult,
+        generate_json,
+        generate_structured,
+        generate_text,
+        get_model,
+        to_chat_messages,
+    )
+    from ._local_server import (
+        BASE_URL_ENV,
+        LocalServer,
+        LocalServerError,
+        LocalServerSettings,
+        ensure_local_server,
+        normalize_base_url,
+        serve_local_forever,
+    )
+    from ._model_file import MODEL_FILENAME, MODEL_SHA256, cache_dir, model_file
+    from ._schema import response_schema_for, tight_json_schema
 
 LOCAL_MODEL = "mhsafe/local"
+
+_HOMES = {
+    "._get": (
+        "StructuredResult",
+        "generate_json",
+        "generate_structured",
+        "generate_text",
+        "get_model",
+        "to_chat_messages",
+    ),
+    "._local_server": (
+        "BASE_URL_ENV",
+        "LocalServer",
+        "LocalServerError",
+        "LocalServerSettings",
+        "ensure_local_server",
+        "normalize_base_url",
+        "serve_local_forever",
+    ),
+    "._model_file": ("MODEL_FILENAME", "MODEL_SHA256", "cache_dir", "model_file"),
+    "._schema": ("response_schema_for", "tight_json_schema"),
+}
+_WHERE = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BASE_URL_ENV",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -47,6 +47,7 @@ def get_model(
     timeout_s: float,
     max_retries: int = 2,
     base_url: str | None = None,
+    model_args: Mapping[str, Any] | None = None,
     **config: Any,
 ) -> Model:
     """An Inspect `Model` for `name` (Inspect's spelling: `mhsafe/local`, `openai/gpt-4o`,
@@ -54,7 +55,8 @@ def get_model(
 
     `timeout_s` bounds each attempt; the whole call (all attempts) is bounded by
     `timeout_s * (max_retries + 1)`. Extra keyword arguments are `GenerateConfig` fields
-    (temperature, seed, stop_seqs, ...). `base_url` overrides the provider's endpoint.
+    (temperature, seed, stop_seqs, ...). `base_url` overrides the provider's endpoint;
+    `model_args` go to the provider's constructor (Inspect's `-M`).
     """
     if max_tokens <= 0:
         raise ValueError("max_tokens must be positive")
@@ -68,7 +70,9 @@ def get_model(
         max_retries=max_retries,
         **config,
     )
-    return _inspect_get_model(name, config=generate_config, base_url=base_url)
+    return _inspect_get_model(
+        name, config=generate_config, base_url=base_url, **dict(model_args or {})
+    )
 
 
 def to_chat_messages(messages: Sequence[Message]) -> list[ChatMessage]:

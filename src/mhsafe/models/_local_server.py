@@ -36,6 +36,7 @@ from ._model_file import cache_dir, model_file
 logger = logging.getLogger(__name__)
 
 BASE_URL_ENV = "MHSAFE_LOCAL_BASE_URL"
+_LOG_LIMIT_BYTES = 8 << 20
 
 
 class LocalServerError(RuntimeError):
@@ -138,8 +139,9 @@ class LocalServer:
         log_path = self._log_path or cache_dir() / "local-server.log"
         command = [
             sys.executable,
-            "-m",
-            "mhsafe.models._server_child",
+            # by path, not `-m`: `-m` would import mhsafe.models (and Inspect) in the child,
+            # seconds of CPU that the server never uses
+            str(Path(__file__).with_name("_server_child.py")),
             f"--model={model}",
             f"--host={settings.host}",
             f"--port={settings.port}",
@@ -148,7 +150,9 @@ class LocalServer:
             f"--threads={settings.threads if settings.threads is not None else -1}",
             f"--chat-template={settings.chat_template}",
         ]
-        with log_path.open("wb") as log:
+        # Append (two servers may share the cache) but start afresh once the log is large.
+        mode = "ab" if log_path.exists() and log_path.stat().st_size < _LOG_LIMIT_BYTES else "wb"
+        with log_path.open(mode) as log:
             # The child gets its own session so a terminal's Ctrl-C reaches only the owner,
             # which then stops the child in order; the stdin pipe covers owner death.
             self._proc = subprocess.Popen(

@@ -1,4 +1,4 @@
-"""The child process that hosts llama.cpp (run as `python -m mhsafe.models._server_child`).
+"""The child process that hosts llama.cpp (run as `python path/to/_server_child.py ...`).
 
 Why a child process and not a thread in the caller: xllamacpp's `Server` has no stop method
 (it stops in its destructor), a native crash in llama.cpp would take the whole evaluation down
@@ -14,7 +14,8 @@ process through two pipes:
   printing goes to stderr (we point fd 1 at fd 2 before loading), so it cannot corrupt the
   handshake.
 
-SIGTERM and SIGINT also stop the server cleanly.
+SIGTERM and SIGINT also stop the server cleanly. This file imports only the standard library
+and xllamacpp, so the owner runs it by path and the child skips importing mhsafe and Inspect.
 """
 
 from __future__ import annotations

@@ -103,9 +103,9 @@ def compare_runs(
         for key in sorted(set(grouped_a) | set(grouped_b))
         for suite, category in [key]
     ]
-    tested = [i for i, row in enumerate(rows) if row.pvalue is not None]
-    adjusted = holm([rows[i].pvalue for i in tested if rows[i].pvalue is not None])
-    for index, p in zip(tested, adjusted, strict=True):
+    tested = [(i, row.pvalue) for i, row in enumerate(rows) if row.pvalue is not None]
+    adjusted = holm([p for _, p in tested])
+    for (index, _), p in zip(tested, adjusted, strict=True):
         rows[index].pvalue_holm = p
     return rows
 

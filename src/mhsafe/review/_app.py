@@ -16,6 +16,7 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 
 from mhsafe.review import _routes_admin, _routes_auth, _routes_review
 from mhsafe.review._deps import NotAuthenticated, ReviewContext, render
@@ -68,7 +69,10 @@ def create_app(
     if session_ttl_s <= 0:
         raise ValueError("session_ttl_s must be positive")
     opened = store if store is not None else Store(store_url)
-    templates = Jinja2Templates(directory=str(_package_dir("templates")), autoescape=True)
+    # Our own Environment: autoescape must cover the .j2 templates (select_autoescape would
+    # not), since they print clinician notes and conversation text.
+    env = Environment(loader=FileSystemLoader(str(_package_dir("templates"))), autoescape=True)
+    templates = Jinja2Templates(env=env)
     templates.env.globals["form_spec"] = load_form_spec()
     context = ReviewContext(
         desk=ReviewDesk(opened),

@@ -109,6 +109,8 @@ def parse_answers(
     errors: dict[str, str] = {}
     for item in spec.fields:
         raw = form.get(item.name, "")
+        parsed: Any
+        err: str | None
         if item.kind == "yesno":
             parsed, err = _to_bool(raw, allow_unsure=False)
         elif item.kind == "tristate":

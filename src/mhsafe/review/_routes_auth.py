@@ -78,12 +78,12 @@ def login(
     client = _client(request)
     wait = ctx.limiter.retry_after(username, client)
     if wait > 0:
-        response = _login_page(
+        blocked = _login_page(
             request, ctx, session, username=username, status_code=429,
             error=f"Too many failed attempts. Try again in {int(wait) + 1} seconds.",
         )
-        response.headers["Retry-After"] = str(int(wait) + 1)
-        return response
+        blocked.headers["Retry-After"] = str(int(wait) + 1)
+        return blocked
     user = ctx.desk.user_for_login(username.strip())
     if user is None or not user.active or not verify_password(user.password_hash, password):
         ctx.limiter.failed(username, client)
@@ -104,6 +104,6 @@ def login(
 def logout(ctx: Context, user: CurrentUser, session: CsrfChecked) -> Response:
     """End the session on the server (revoked) and in the browser (cookie deleted)."""
     ctx.codec.revoke(session)
-    response = RedirectResponse("/login", status_code=303)
+    response: Response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

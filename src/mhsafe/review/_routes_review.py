@@ -42,7 +42,8 @@ def queue(
         status=status, assigned_to=assigned_to, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     counts = ctx.desk.status_counts(assigned_to=assigned_to)
-    reviewers = ctx.desk.list_users(role="reviewer", active_only=True) if user.role == "admin" else []
+    is_admin = user.role == "admin"
+    reviewers = ctx.desk.list_users(role="reviewer", active_only=True) if is_admin else []
     done = ctx.desk.items_adjudicated_by(user.id) if user.role != "admin" else set()
     return render(
         request,
@@ -100,11 +101,9 @@ def item_page(
         "can_adjudicate": user.id in assigned_ids and item.status != "resolved",
         "can_resolve": is_admin and item.status in ("disputed", "resolved", "reviewed"),
         "disagreements": ctx.desk.disagreements(item.id) if is_admin else [],
-        "assignable": (
-            [u for u in ctx.desk.list_users(role=None, active_only=True) if u.id not in assigned_ids]
-            if is_admin
-            else []
-        ),
+        "assignable": [
+            u for u in ctx.desk.list_users(active_only=True) if u.id not in assigned_ids
+        ] if is_admin else [],
         "double_review": ctx.desk.needs_double_review(item.id, ctx.double_review_fraction),
     }
     return render(request, ctx, "item.html.j2", context, status_code=status_code)

@@ -106,8 +106,9 @@ def rogan_gladen(
     if not (0.0 <= se <= 1.0 and 0.0 <= sp <= 1.0):
         raise ValueError("se and sp must be in [0, 1]")
     if n == 0:
-        return CorrectedPrevalence(None, None, None, None, se, sp, 0, n_boot, 0,
-                                   confidence=confidence)
+        return CorrectedPrevalence(
+            None, None, None, None, se, sp, 0, n_boot, 0, confidence=confidence
+        )
     ap = apparent_k / n
     point = float(_corrected(np.array([ap]), np.array([se]), np.array([sp]))[0])
     rng = np.random.default_rng(seed)
@@ -118,12 +119,14 @@ def rogan_gladen(
     reps = reps[~np.isnan(reps)]
     tail = (1.0 - confidence) / 2.0 * 100.0
     if np.isnan(point):
-        return CorrectedPrevalence(None, None, None, ap, se, sp, n, n_boot, int(reps.size),
-                                   confidence=confidence)
+        return CorrectedPrevalence(
+            None, None, None, ap, se, sp, n, n_boot, int(reps.size), confidence=confidence
+        )
     if reps.size == 0:
         low = high = None
     else:
         low = float(np.percentile(reps, tail))
         high = float(np.percentile(reps, 100.0 - tail))
-    return CorrectedPrevalence(point, low, high, ap, se, sp, n, n_boot, int(reps.size),
-                               confidence=confidence)
+    return CorrectedPrevalence(
+        point, low, high, ap, se, sp, n, n_boot, int(reps.size), confidence=confidence
+    )

@@ -1,1 +1,63 @@
-"""mhsafe.store."""
+"""mhsafe.store: runs, transcripts, judgments, verdicts, the review queue and the audit trail.
+
+SQLite by default (``$MHSAFE_DB`` or ``sqlite:///mhsafe.db``), any SQLAlchemy URL otherwise;
+opening a :class:`Store` applies the packaged Alembic migrations. ``adjudications`` and
+``audit_events`` are append-only, enforced by database triggers. Callers get pydantic types
+(``RunInfo``, ``StoredVerdict``, ``ReviewItemOut``); the ``*Row`` classes are for rooms that
+need their own queries inside ``Store.session()``.
+"""
+
+from mhsafe.store._engine import DEFAULT_URL, ENV_VAR, resolve_url
+from mhsafe.store._store import Store, new_run_id
+from mhsafe.store._tables import (
+    APPEND_ONLY_TABLES,
+    AdjudicationRow,
+    AuditEventRow,
+    Base,
+    CaseRow,
+    JudgmentRow,
+    ReviewAssignmentRow,
+    ReviewItemRow,
+    RunRow,
+    TranscriptRow,
+    UserRow,
+    VerdictRow,
+)
+from mhsafe.store._types import (
+    ReviewItemIn,
+    ReviewItemOut,
+    ReviewReason,
+    ReviewStatus,
+    RunInfo,
+    RunKind,
+    RunStatus,
+    StoredVerdict,
+)
+
+__all__ = [
+    "APPEND_ONLY_TABLES",
+    "DEFAULT_URL",
+    "ENV_VAR",
+    "AdjudicationRow",
+    "AuditEventRow",
+    "Base",
+    "CaseRow",
+    "JudgmentRow",
+    "ReviewAssignmentRow",
+    "ReviewItemIn",
+    "ReviewItemOut",
+    "ReviewItemRow",
+    "ReviewReason",
+    "ReviewStatus",
+    "RunInfo",
+    "RunKind",
+    "RunRow",
+    "RunStatus",
+    "Store",
+    "StoredVerdict",
+    "TranscriptRow",
+    "UserRow",
+    "VerdictRow",
+    "new_run_id",
+    "resolve_url",
+]

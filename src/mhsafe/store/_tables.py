@@ -13,7 +13,7 @@ refuse UPDATE and DELETE, so the rule holds even for a stray SQL console.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -77,7 +77,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     """Declarative base for every mhsafe table."""
 
-    type_annotation_map = {dict[str, Any]: JSONType, datetime: UTCDateTime}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSONType,
+        datetime: UTCDateTime,
+    }
 
 
 class RunRow(Base):

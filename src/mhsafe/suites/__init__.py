@@ -4,29 +4,38 @@ Public face: `list_suites`, `load_suite` (cases), `safety_task` / `build_task` (
 `run_suite` (a run streamed into the store), `SafetyDecider` (how a reply is judged).
 """
 
-from mhsafe.suites._catalog import SuiteInfo, list_suites, load_suite
+from mhsafe.suites._catalog import SUITES, SuiteEntry, SuiteInfo, list_suites, load_suite
 from mhsafe.suites._context import ResultSink, RunContext, current_run, set_current_run
+from mhsafe.suites._loaders import DatasetError, LoadResult, load_dataset_file
 from mhsafe.suites._runner import RunOutcome, RunStore, run_suite
 from mhsafe.suites._safety import SafetyDecider, SafetyJudgeOutput, failed_for, rule_labels
 from mhsafe.suites._scoring import Decide, verdict_scorer
 from mhsafe.suites._solvers import scripted_conversation, skip_finished
 from mhsafe.suites._tasks import SAFETY_TASKS, build_task, case_sample, safety_task
+from mhsafe.suites._transforms import TRANSFORMS, expand_jailbreak
 
 __all__ = [
     "SAFETY_TASKS",
+    "SUITES",
+    "TRANSFORMS",
+    "DatasetError",
     "Decide",
+    "LoadResult",
     "ResultSink",
     "RunContext",
     "RunOutcome",
     "RunStore",
     "SafetyDecider",
     "SafetyJudgeOutput",
+    "SuiteEntry",
     "SuiteInfo",
     "build_task",
     "case_sample",
     "current_run",
+    "expand_jailbreak",
     "failed_for",
     "list_suites",
+    "load_dataset_file",
     "load_suite",
     "rule_labels",
     "run_suite",

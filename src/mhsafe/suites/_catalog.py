@@ -2,9 +2,9 @@
 
 One registry (``SUITES``) maps a suite name to how its cases are produced and what it
 measures, so the runner, the CLI's ``suites`` listing and the report all read the same
-description. Later rooms add a suite with one line, e.g.::
+description. A new suite is one more entry, e.g.::
 
-    SUITES["pe_exposure"] = SuiteEntry(lambda: load_clinical("pe_exposure"), "...", "...")
+    SUITES["my_suite"] = SuiteEntry(lambda: my_loader("my_suite"), "what it measures", "rate")
 
 Packaged suites are JSONL files under ``suites/data/``; every line is validated into
 ``schema.Case`` on load, and a malformed line fails loudly with the file and line number:
@@ -94,6 +94,17 @@ def _jailbreak() -> list[Case]:
     return expand_jailbreak(read_packaged_cases("jailbreak_base.jsonl", "jailbreak_base"))
 
 
+def _clinical(name: str) -> SuiteLoader:
+    def load() -> list[Case]:
+        # Imported on use: the clinical package may grow imports of its own (models, judges)
+        # and must not become an import-time dependency of every catalog listing.
+        from mhsafe.suites.clinical._scenarios import load_clinical
+
+        return load_clinical(name)
+
+    return load
+
+
 SUITES: dict[str, SuiteEntry] = {
     "suicide_risk": SuiteEntry(
         _packaged("suicide_risk.jsonl", "suicide_risk"),
@@ -129,6 +140,18 @@ SUITES: dict[str, SuiteEntry] = {
         "creative writing, general medication questions) that must be answered: does "
         "safety tuning get in the way of help?",
         "over-refusal rate",
+    ),
+    "pe_exposure": SuiteEntry(
+        _clinical("pe_exposure"),
+        "Prolonged Exposure session turns across four severity tiers: does the reply stay "
+        "in the protocol, and step out for safety only at imminent risk?",
+        "protocol failure rate (needless step-out or missed imminent risk)",
+    ),
+    "cbt_restructuring": SuiteEntry(
+        _clinical("cbt_restructuring"),
+        "CBT thought-record turns across four severity tiers: does the reply help restructure "
+        "the thought, and step out for safety only at imminent risk?",
+        "protocol failure rate (needless step-out or missed imminent risk)",
     ),
 }
 

@@ -21,15 +21,6 @@ from mhsafe.schema import Case, Verdict
 from mhsafe.suites._context import ResultSink, RunContext, set_current_run
 
 
-class StoredVerdictLike(Protocol):
-    """What the store returns per verdict: a Verdict plus the epoch it belongs to."""
-
-    case_id: str | None
-    epoch: int
-
-    def model_dump(self, **kwargs: Any) -> dict[str, Any]: ...
-
-
 class RunStore(ResultSink, Protocol):
     """The store operations a run needs."""
 
@@ -47,7 +38,9 @@ class RunStore(ResultSink, Protocol):
         self, run_id: str, status: str = "finished", summary: dict[str, Any] | None = None
     ) -> None: ...
 
-    def verdicts(self, run_id: str) -> Sequence[StoredVerdictLike]: ...
+    def verdicts(self, run_id: str) -> Sequence[Verdict]:
+        """Stored verdicts; each also carries the `epoch` it belongs to."""
+        ...
 
 
 @dataclass
@@ -69,7 +62,8 @@ def previous_verdicts(store: RunStore, run_id: str) -> dict[tuple[str, int], Ver
     found: dict[tuple[str, int], Verdict] = {}
     for stored in store.verdicts(run_id):
         data = {k: v for k, v in stored.model_dump().items() if k in verdict_fields}
-        found[(str(stored.case_id), int(stored.epoch))] = Verdict.model_validate(data)
+        epoch = int(getattr(stored, "epoch", 1))
+        found[(str(stored.case_id), epoch)] = Verdict.model_validate(data)
     return found
 
 
@@ -117,7 +111,7 @@ def run_suite(
         if logs:
             log_path = logs[0].location
             if logs[0].status != "success":
-                status = "incomplete"
+                status = "failed"
     except BaseException:
         store.finish_run(run_id, status="failed")
         raise
@@ -128,7 +122,7 @@ def run_suite(
     done = len(store.done_keys(run_id))
     missing = max(expected - done, 0)
     if missing:
-        status = "incomplete"
+        status = "failed"  # the summary says how many pairs are missing; --resume finishes them
     store.finish_run(
         run_id,
         status=status,

@@ -28,6 +28,20 @@ from mhsafe.suites._solvers import RESUMED_KEY, case_id_of
 
 Decide = Callable[[Transcript, Case], Awaitable[Verdict]]
 
+# Case metadata copied onto every verdict so the axes can group without re-reading cases:
+# paraphrase/counterfactual groups (consistency, demographic robustness) and the expectation.
+CARRIED_METADATA = ("item_group", "attribute", "attribute_value", "base_id", "tier")
+
+
+def carry_case_labels(verdict: Verdict, case: Case) -> Verdict:
+    """Copy grouping metadata and the expected behaviour onto the verdict's labels."""
+    verdict.labels.setdefault("expected", case.expected)
+    for key in CARRIED_METADATA:
+        value = case.metadata.get(key)
+        if isinstance(value, str | int | float | bool):
+            verdict.labels.setdefault(key, value)
+    return verdict
+
 
 def transcript_from_state(state: TaskState, run_id: str | None) -> Transcript:
     """The conversation as the judges see it: roles and text only (tool calls do not occur)."""
@@ -92,7 +106,7 @@ def verdict_scorer(decide: Decide) -> Scorer:
             verdict = run.previous[key]
         else:
             transcript = transcript_from_state(state, run.run_id if run else None)
-            verdict = await decide(transcript, case)
+            verdict = carry_case_labels(await decide(transcript, case), case)
             if run is not None:
                 run.sink.add_result(
                     run.run_id, transcript, verdict, case_id=case.id, epoch=state.epoch

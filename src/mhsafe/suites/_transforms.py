@@ -68,9 +68,7 @@ JailbreakTemplates.model_rebuild()
 @cache
 def load_templates() -> JailbreakTemplates:
     """The packaged templates (read once; they are constant data)."""
-    text = resources.files("mhsafe.suites").joinpath("data").joinpath(
-        "jailbreak_templates.yaml"
-    )
+    text = resources.files("mhsafe.suites").joinpath("data").joinpath("jailbreak_templates.yaml")
     return JailbreakTemplates.model_validate(yaml.safe_load(text.read_text(encoding="utf-8")))
 
 

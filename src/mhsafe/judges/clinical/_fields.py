@@ -27,15 +27,15 @@ class ClinicalJudgeOutput(BaseModel):
     therapeutic_appropriateness: Score
     protocol_fidelity: Score
     task_completeness: Score
-    safety_interference: bool
+    appropriate: bool
     false_reassurance: bool
     crisis_resource_insertion: bool
     failure_to_challenge: bool
     task_abandonment: bool
     safety_preamble: bool
+    safety_interference: bool
     missed_imminent_risk: bool
     needless_refusal: bool
-    appropriate: bool
 
 
 SCORES: tuple[str, ...] = (

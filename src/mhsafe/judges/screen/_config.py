@@ -45,6 +45,8 @@ class ScreenConfig(BaseModel):
 class ScreenCounts(BaseModel):
     """What each stage did: the audit reports these so a reader sees where decisions came from.
 
+    ``skipped_after_risk`` counts undecided turns after a conversation's first lexicon risk
+    turn, left unembedded because they cannot move the first risk turn.
     ``unresolved`` counts turns that stayed ``risk=None`` (embedding stage off or failed): the
     audit must show them as unjudged, never as safe.
     """
@@ -60,6 +62,7 @@ class ScreenCounts(BaseModel):
     embedding_risk: int = 0
     embedding_clear: int = 0
     unresolved: int = 0
+    skipped_after_risk: int = 0
 
     def add(self, other: ScreenCounts) -> None:
         """Accumulate another batch's counts in place (the audit sums per batch)."""

@@ -25,8 +25,10 @@ TIERS: tuple[str, ...] = ("routine", "distress", "crisis_adjacent", "imminent")
 
 
 def _blocks(name: str) -> dict[str, Any]:
-    text = resources.files("mhsafe.suites.clinical").joinpath("data", "blocks", name).read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("mhsafe.suites.clinical")
+        .joinpath("data", "blocks", name)
+        .read_text(encoding="utf-8")
     )
     data: dict[str, Any] = yaml.safe_load(text)
     return data
@@ -77,7 +79,9 @@ def build_pe() -> list[Case]:
                         "cue": trauma["cues"][(c_i + tier_i + variant) % len(trauma["cues"])],
                         "belief": trauma["beliefs"][(variant + t_i + tier_i) % 2],
                     }
-                    template = comp["openings"][(t_i + tier_i + variant * 2) % len(comp["openings"])]
+                    template = comp["openings"][
+                        (t_i + tier_i + variant * 2) % len(comp["openings"])
+                    ]
                     lead_in = persp["lead_ins"][(t_i + c_i + tier_i) % len(persp["lead_ins"])]
                     addon = tier["addons"][(t_i + c_i + variant * 3) % len(tier["addons"])]
                     ups = tier["follow_ups"]
@@ -140,7 +144,7 @@ def build_cbt() -> list[Case]:
                 "balanced_thought": balanced,
             }
             base_tier = "routine" if n % 2 else "distress"
-            variants = [(f"cbt-{n:03d}", base_tier, None)]
+            variants: list[tuple[str, str, str | None]] = [(f"cbt-{n:03d}", base_tier, None)]
             if n % esc["every"] == 0:
                 esc_tier = esc["tiers"][(n // esc["every"]) % len(esc["tiers"])]
                 variants.append((f"cbt-{n:03d}-{esc_tier}", esc_tier, f"cbt-{n:03d}"))

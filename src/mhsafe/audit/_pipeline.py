@@ -1,0 +1,334 @@
+"""The audit driver: stream batches through the stages, commit each, then finalise.
+
+The driver is the only stateful part: it appends each batch's findings, quarantine rows, review
+candidates and counts to the work dir and commits a checkpoint (see ``_checkpoint``). The
+stages themselves run through an :class:`Executor`: :class:`LocalExecutor` (in process, in
+order) by default; a Ray Data executor can replace it because stages are pure batch functions.
+Nothing here logs conversation text: only counts, ids and rule names.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, Field
+
+from mhsafe.audit._checkpoint import WorkDir, input_fingerprint
+from mhsafe.audit._estimates import (
+    ReviewLabel,
+    Tally,
+    audit_estimates,
+    label_estimates,
+    tally_finding,
+)
+from mhsafe.audit._ingest import Batch, IngestLimits, iter_batches
+from mhsafe.audit._intervention import InterventionChecker
+from mhsafe.audit._judge import ConversationJudge
+from mhsafe.audit._sampling import BottomK, allocate, review_sample_size, sample_key, stratum_of
+from mhsafe.audit._stages import (
+    Assessed,
+    TurnScreen,
+    assess_batch,
+    judge_batch,
+    redact_messages,
+    screen_batch,
+)
+from mhsafe.audit._writer import write_findings, write_quarantine, write_summary
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class Executor(Protocol):
+    """Runs a batch function over batches, yielding results in input order."""
+
+    def map(self, fn: Callable[[T], U], items: Iterable[T]) -> Iterator[U]:
+        """Lazily apply ``fn``; order preserved (the checkpoint depends on it)."""
+        ...
+
+
+class LocalExecutor:
+    """In this process, one batch at a time: flat memory, deterministic order."""
+
+    def map(self, fn: Callable[[T], U], items: Iterable[T]) -> Iterator[U]:
+        """Apply ``fn`` to each item as it is pulled."""
+        return (fn(item) for item in items)
+
+
+class AuditOptions(BaseModel):
+    """Everything that shapes an audit. All but the throughput knobs are pinned in the
+    checkpoint: resuming with a different window or screen would mix two audits."""
+
+    batch_size: int = Field(default=500, ge=1)
+    window: int = Field(default=2, ge=1)
+    max_rate: float = Field(default=0.005, gt=0, lt=1)
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    seed: int = 0
+    stratify_by: str | None = None
+    redact: bool = True
+    judge: list[str] = Field(default_factory=list)
+    screen: dict[str, Any] = Field(default_factory=dict)
+    max_message_bytes: int = 1_000_000
+    max_record_bytes: int = 32_000_000
+    judge_concurrency: int = Field(default=8, ge=1)
+    name: str = "audit"
+
+    def pinned(self) -> dict[str, Any]:
+        """The options a resume must match."""
+        return self.model_dump(exclude={"batch_size", "judge_concurrency", "name"})
+
+
+class ReviewStore(Protocol):
+    """The slice of ``mhsafe.store.Store`` the audit uses."""
+
+    def create_run(self, kind: Any, name: str, *, model: str | None = None,
+                   judge: str | None = None, config: dict[str, Any] | None = None) -> str: ...
+
+    def add_review_items(self, run_id: str, items: list[Any]) -> int: ...
+
+    def finish_run(self, run_id: str, status: Any = "finished",
+                   summary: dict[str, Any] | None = None) -> Any: ...
+
+
+class AuditResult(BaseModel):
+    """What a finished audit returns (the same summary is in ``OUT/summary.json``)."""
+
+    out: Path
+    run_id: str | None
+    summary: dict[str, Any]
+
+
+def _default_screen(config: dict[str, Any]) -> TurnScreen:
+    from mhsafe.judges.screen import RiskScreen, ScreenConfig
+
+    screen: TurnScreen = RiskScreen(ScreenConfig(**config))
+    return screen
+
+
+def _review_item(a_id: str, reason: str, stratum: str, finding: dict[str, Any],
+                 messages: list[dict[str, str]]) -> dict[str, Any]:
+    """A store ``ReviewItemIn`` as a plain dict (built into the model only at the store)."""
+    return {
+        "conversation_id": a_id,
+        "reason": reason,
+        "stratum": stratum,
+        "category": finding.get("risk_category"),
+        "messages": messages,
+        "finding": finding,
+        "risk_turn": finding.get("risk_turn"),
+        "response_turn": finding.get("intervention_turn"),
+    }
+
+
+class _BatchFn:
+    """The composed stages for one batch (picklable state only: screen, checker, judge)."""
+
+    def __init__(self, screen: TurnScreen, checker: InterventionChecker,
+                 judge: ConversationJudge | None, options: AuditOptions) -> None:
+        self.screen, self.checker, self.judge, self.options = screen, checker, judge, options
+
+    def __call__(self, batch: Batch) -> tuple[Batch, list[Assessed], dict[str, int]]:
+        screened, counts = screen_batch(self.screen, batch.conversations)
+        assessed = assess_batch(self.checker, screened, redact_review=self.options.redact)
+        if self.judge is not None:
+            assessed = judge_batch(self.judge, assessed, redact_outgoing=self.options.redact,
+                                   concurrency=self.options.judge_concurrency)
+        return batch, assessed, counts
+
+
+def run_audit(
+    paths: Sequence[Path],
+    out: Path,
+    options: AuditOptions | None = None,
+    *,
+    resume: bool = False,
+    screen: TurnScreen | None = None,
+    checker: InterventionChecker | None = None,
+    judge: ConversationJudge | None = None,
+    store: ReviewStore | None = None,
+    labels: Path | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> AuditResult:
+    """Audit ``paths`` into ``out``. See docs/audit.md for the output contract.
+
+    ``screen``/``checker``/``judge``/``store`` default to the offline RiskScreen, the rule
+    intervention checker, no panel and no store; tests and the CLI inject their own.
+    """
+    options = options or AuditOptions()
+    started = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    work = WorkDir(out)
+    checkpoint = work.start(input_fingerprint(paths, options.pinned()), resume=resume)
+    tally = checkpoint.tally
+    sample_n = review_sample_size(options.max_rate, options.confidence)
+    sampler = BottomK(sample_n)
+    for row in work.iter_part("candidates"):
+        sampler.offer(row["stratum"], row["key"], row["conversation_id"])
+    if store is not None and checkpoint.run_id is None:
+        checkpoint.run_id = store.create_run(
+            "audit", options.name, judge=",".join(options.judge) or None,
+            config=options.model_dump())
+        work.commit(checkpoint)
+    screen = screen or _default_screen(options.screen)
+    checker = checker or InterventionChecker(options.window)
+    executor = executor or LocalExecutor()
+    limits = IngestLimits(options.max_message_bytes, options.max_record_bytes)
+    batches = iter_batches(paths, options.batch_size, start=checkpoint.cursor,
+                           first_index=checkpoint.next_batch, limits=limits,
+                           work_dir=work.root / "sorted")
+    done_now = 0
+    try:
+        for batch, assessed, counts in executor.map(
+            _BatchFn(screen, checker, judge, options), batches
+        ):
+            _commit_batch(work, checkpoint, tally, sampler, options, batch, assessed, counts)
+            done_now += len(assessed)
+            if progress is not None:
+                progress(tally.audited, sum(tally.quarantined.values()))
+    finally:
+        work.close()
+    summary = _finalise(paths, work, out, checkpoint.run_id, tally, sampler, sample_n, options,
+                        store, labels)
+    elapsed = time.perf_counter() - started
+    summary["timing"] = {"elapsed_s": round(elapsed, 3), "conversations_this_invocation":
+                         done_now, "conversations_per_s": round(done_now / elapsed, 1)
+                         if elapsed > 0 else None}
+    write_summary(summary, out)
+    checkpoint.finished = True
+    work.commit(checkpoint)
+    if store is not None and checkpoint.run_id is not None:
+        store.finish_run(checkpoint.run_id, summary=summary)
+    log.info("audit finished: %d audited, %d quarantined", tally.audited,
+             sum(tally.quarantined.values()))
+    return AuditResult(out=out, run_id=checkpoint.run_id, summary=summary)
+
+
+def _commit_batch(work: WorkDir, checkpoint: Any, tally: Tally, sampler: BottomK,
+                  options: AuditOptions, batch: Batch, assessed: list[Assessed],
+                  counts: dict[str, int]) -> None:
+    work.append("findings", (a.finding.model_dump() for a in assessed))
+    work.append("quarantine", (q.to_json() for q in batch.quarantined))
+    flagged: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []
+    for a in assessed:
+        tally_finding(tally, a.finding, flagged_stage=a.flagged_stage)
+        if a.finding.status == "no_risk" and any(m.role == "assistant"
+                                                 for m in a.transcript.messages):
+            tally.no_risk_with_reply += 1
+        stratum = stratum_of(len(a.transcript.messages), a.transcript.metadata,
+                             options.stratify_by)
+        finding = a.finding.model_dump()
+        if a.review:
+            tally.review_flagged += 1
+            tally.bump("flagged_by_stratum", stratum)
+            messages = [m.model_dump() for m in a.review_messages or []]
+            flagged.append(_review_item(a.finding.conversation_id, "flagged", stratum, finding,
+                                        messages))
+            continue
+        tally.bump("unflagged_by_stratum", stratum)
+        key = sample_key(options.seed, a.finding.conversation_id)
+        if sampler.offer(stratum, key, a.finding.conversation_id):
+            msgs = (redact_messages(a.transcript.messages, a.keep_numbers) if options.redact
+                    else a.transcript.messages)
+            row = _review_item(a.finding.conversation_id, "sample", stratum, finding,
+                               [m.model_dump() for m in msgs])
+            candidates.append({"key": key, "stratum": stratum,
+                               "conversation_id": a.finding.conversation_id, "item": row})
+    for q in batch.quarantined:
+        tally.bump("quarantined", q.reason)
+    for name, value in counts.items():
+        tally.bump("turns_by_stage", name, value)
+    work.append("flagged", flagged)
+    work.append("candidates", candidates)
+    checkpoint.next_batch = batch.index + 1
+    checkpoint.file_index, checkpoint.offset, checkpoint.line = (
+        batch.end.file_index, batch.end.offset, batch.end.line)
+    checkpoint.tally = tally
+    work.commit(checkpoint)
+
+
+def _review_items(work: WorkDir, sampler: BottomK, allocation: dict[str, int]) -> Iterator[
+    dict[str, Any]
+]:
+    yield from work.iter_part("flagged")
+    chosen = sampler.chosen(allocation)
+    for row in work.iter_part("candidates"):
+        if (row["stratum"], row["conversation_id"]) in chosen:
+            chosen.discard((row["stratum"], row["conversation_id"]))
+            yield row["item"]
+
+
+def _to_store(store: ReviewStore, run_id: str, rows: list[dict[str, Any]]) -> int:
+    from mhsafe.store import ReviewItemIn
+
+    return store.add_review_items(run_id, [ReviewItemIn.model_validate(r) for r in rows])
+
+
+def _read_labels(path: Path) -> dict[str, dict[str, Any]]:
+    labels: dict[str, dict[str, Any]] = {}
+    with path.open(encoding="utf-8") as fh:
+        for raw in fh:
+            if raw.strip():
+                row = json.loads(raw)
+                labels[str(row["conversation_id"])] = row
+    return labels
+
+
+def _finalise(paths: Sequence[Path], work: WorkDir, out: Path, run_id: str | None,
+              tally: Tally, sampler: BottomK, sample_n: int, options: AuditOptions,
+              store: ReviewStore | None,
+              labels_path: Path | None) -> dict[str, Any]:
+    allocation = allocate(sample_n, tally.unflagged_by_stratum)
+    labels = _read_labels(labels_path) if labels_path else {}
+    joined: list[ReviewLabel] = []
+    queued = {"flagged": 0, "sample": 0}
+    chunk: list[dict[str, Any]] = []
+    stored = 0
+    tmp = out / "review_queue.jsonl.tmp"
+    with tmp.open("w", encoding="utf-8") as queue:
+        for item in _review_items(work, sampler, allocation):
+            queued[item["reason"]] += 1
+            queue.write(json.dumps(item, ensure_ascii=False) + "\n")
+            label = labels.get(item["conversation_id"])
+            if label is not None:
+                joined.append(ReviewLabel(
+                    conversation_id=item["conversation_id"], reason=item["reason"],
+                    screen_positive=bool(item["finding"]["risk_detected"]),
+                    risk_present=bool(label["risk_present"]),
+                    crisis_support_given=label.get("crisis_support_given")))
+            if store is not None and run_id is not None:
+                chunk.append(item)
+                if len(chunk) >= 500:
+                    stored += _to_store(store, run_id, chunk)
+                    chunk = []
+    tmp.replace(out / "review_queue.jsonl")
+    if store is not None and run_id is not None and chunk:
+        stored += _to_store(store, run_id, chunk)
+    write_findings(work.iter_part("findings"), work.part("findings"), out)
+    write_quarantine(work.part("quarantine"), out)
+    summary: dict[str, Any] = {
+        "run_id": run_id,
+        "inputs": [str(p) for p in paths],
+        "options": options.model_dump(),
+        **audit_estimates(tally, sample_n=sample_n, max_rate=options.max_rate,
+                          confidence=options.confidence),
+    }
+    summary["review"]["allocation"] = allocation
+    summary["review"]["queued"] = queued
+    summary["review"]["stored_new"] = stored
+    summary["labels"] = label_estimates(
+        joined,
+        n_audited=tally.audited,
+        n_screen_positive=tally.risk_detected,
+        n_unflagged=sum(tally.unflagged_by_stratum.values()),
+        confidence=options.confidence,
+        seed=options.seed,
+    ) if joined else None
+    return summary
