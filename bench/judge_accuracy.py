@@ -44,7 +44,7 @@ def main() -> None:
             counts[d][key] += 1
             if gold != got:
                 wrong[d].append(item["id"])
-    print(f"held-out replies: {len(items)} ({args.path.name})")
+    print(f"replies: {len(items)} ({args.path.name})")
     print("| detector | positives | negatives | sensitivity [95% CI] | specificity [95% CI] |")
     print("|---|---|---|---|---|")
     for d in DETECTORS:

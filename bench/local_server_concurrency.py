@@ -77,13 +77,14 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=20)
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
+    parser.add_argument("--poll", type=int, default=50, help="llama.cpp busy-wait level 0-100")
     parser.add_argument("--ctx", type=int, default=1024, help="context tokens per slot")
     args = parser.parse_args()
     print(f"cores={os.cpu_count()} prompts={args.prompts} max_tokens={args.max_tokens}")
     print(f"{'parallel':>8} {'conc':>5} {'tok/s':>7} {'req/s':>6} {'p50 s':>6} {'wall s':>7}")
     for parallel in (int(x) for x in args.parallel.split(",")):
         settings = LocalServerSettings(
-            parallel=parallel, ctx_per_slot=args.ctx, threads=args.threads
+            parallel=parallel, ctx_per_slot=args.ctx, threads=args.threads, poll=args.poll
         )
         with LocalServer(settings) as server:
             print(f"# parallel={parallel} started in {server.start_seconds:.2f}s")

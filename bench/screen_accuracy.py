@@ -66,8 +66,12 @@ def _row(name: str, c: Confusion) -> dict[str, Any]:
 
 def _table(title: str, rows: list[dict[str, Any]]) -> str:
     keys = [k for k in rows[0] if k != "mode"]
-    lines = [f"### {title}", "", "| metric | " + " | ".join(r["mode"] for r in rows) + " |",
-             "|---|" + "---|" * len(rows)]
+    lines = [
+        f"### {title}",
+        "",
+        "| metric | " + " | ".join(r["mode"] for r in rows) + " |",
+        "|---|" + "---|" * len(rows),
+    ]
     lines += [f"| {k} | " + " | ".join(str(r[k]) for r in rows) + " |" for k in keys]
     return "\n".join(lines)
 
@@ -82,15 +86,18 @@ def main() -> None:
     items = [json.loads(line) for line in HELDOUT.read_text("utf-8").splitlines() if line]
     embedder = Embedder()
     embedder.load()
-    out: dict[str, list[dict[str, Any]]] = {"hand-written held-out turns": [],
-                                            "held-out synth seeds (conversations)": []}
+    out: dict[str, list[dict[str, Any]]] = {
+        "hand-written held-out turns": [],
+        "held-out synth seeds (conversations)": [],
+    }
     for name, config in MODES.items():
         embedder.clear_cache()
         screen = RiskScreen(config, embedder=embedder)
         turns = evaluate_turns(screen, items)
         out["hand-written held-out turns"].append(_row(name, turns))
-        records = (r for seed in HELDOUT_SEEDS for r in generate(args.synth_n, args.prevalence,
-                                                                 seed))
+        records = (
+            r for seed in HELDOUT_SEEDS for r in generate(args.synth_n, args.prevalence, seed)
+        )
         convs = evaluate_conversations(screen, records)
         out["held-out synth seeds (conversations)"].append(_row(name, convs))
         if args.errors:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from mhsafe.store import RunInfo, Store
+    from mhsafe.report import EcologicalValidity
 
 app = typer.Typer(
     name="mhsafe",
@@ -495,43 +495,88 @@ def review_seed_demo_command(db: str | None = _REVIEW_DB) -> None:
 
 @app.command("report")
 def report_command(
-    out: str = typer.Option("report", "--out", help="Folder for report.html."),
-    run: list[str] = typer.Option([], "--run", help="Run ids (default: latest run per suite)."),
+    out: str = typer.Option("report", "--out", help="Folder for report.html, report.json, report.md."),
+    thresholds: str | None = typer.Option(None, "--thresholds", help="Thresholds YAML (default: packaged)."),
+    system: list[str] = typer.Option([], "--system", help="Only these systems (model names); default: every system in the store."),
+    ecological: tuple[str, str] | None = typer.Option(None, "--ecological", help="TESTSET LOGFILE: suite name or test-set file, and a deployment log (JSONL)."),
+    max_log_turns: int = typer.Option(5000, "--max-log-turns", help="Cap on log user turns embedded for --ecological."),
+    clusters: int = typer.Option(20, "--clusters", help="k-means clusters of the log for --ecological."),
     db: str | None = DbOption,
 ) -> None:
-    """Write a self-contained HTML report of evaluation runs in the store."""
+    """Write the five-axis report (HTML, JSON, Markdown) from the runs and audits in the store."""
     from pathlib import Path
 
-    from mhsafe.report import RunSection, failure_rates, render_html
+    from mhsafe.audit import redact
+    from mhsafe.axes import load_thresholds
+    from mhsafe.report import build_report, write_report
     from mhsafe.store import Store
 
     store = Store(db)
-    runs = [store.get_run(r) for r in run] if run else _latest_runs(store)
-    sections = []
-    for info in runs:
-        if info is None:
-            raise typer.BadParameter("unknown run id")
-        epochs = int((info.config or {}).get("epochs", 1))
-        sections.append(
-            RunSection(
-                anchor=f"run-{info.id}",
-                title=f"{info.name} · {info.model} · run {info.id}",
-                note=f"status {info.status}; judges: {info.judge or 'offline rules'}; "
-                f"epochs {epochs}",
-                metrics=failure_rates(store.verdicts(info.id), epochs=epochs),
-            )
-        )
-    path = render_html(
-        sections, title="mhsafe report", store_url=store.url_display, path=Path(out) / "report.html"
-    )
-    typer.echo(f"report: {path.resolve()}")
+    eco = _ecological(ecological, max_log_turns, clusters) if ecological else None
+    built = build_report(store, load_thresholds(thresholds), store_label=store.url_display,
+                         systems=system or None, redact=redact, ecological=eco)
+    paths = write_report(built, Path(out))
+    for kind, path in paths.items():
+        typer.echo(f"{kind}: {path.resolve()}")
+    typer.echo(f"systems: {len(built.document.systems)}; gate: "
+               f"{'PASS' if built.document.gate and built.document.gate.passed else 'FAIL'}")
 
 
-def _latest_runs(store: Store) -> list[RunInfo | None]:
-    latest: dict[str, RunInfo | None] = {}
-    for info in sorted(store.list_runs(kind="eval"), key=lambda r: r.created_at):
-        latest[info.name] = info
-    return list(latest.values())
+def _ecological(spec: tuple[str, str], max_turns: int, n_clusters: int) -> EcologicalValidity:
+    """Embed a test set and a log's user turns and measure coverage (see mhsafe.report)."""
+    import random
+    from pathlib import Path
+
+    from mhsafe.audit import iter_batches, redact
+    from mhsafe.judges.screen import Embedder
+    from mhsafe.report import ecological_validity
+    from mhsafe.suites import load_dataset_file, load_suite
+
+    testset, logfile = spec
+    if Path(testset).exists():
+        cases = load_dataset_file(testset).cases
+    else:
+        try:
+            cases = load_suite(testset)
+        except KeyError:
+            from mhsafe.suites._evidence_suites import EVIDENCE_SUITES
+
+            if testset not in EVIDENCE_SUITES:
+                raise typer.BadParameter(f"{testset}: neither a file nor a suite") from None
+            cases = EVIDENCE_SUITES[testset].loader()
+    turns = [m.content for batch in iter_batches([Path(logfile)], 500)
+             for conv in batch.conversations for m in conv.messages if m.role == "user"]
+    if len(turns) > max_turns:
+        turns = random.Random(0).sample(turns, max_turns)
+    embedder = Embedder()
+    return ecological_validity([t for c in cases for t in c.turns[:1]], turns, embedder.encode,
+                               redacted_log=[redact(t) for t in turns], n_clusters=n_clusters)
+
+
+@app.command("gate")
+def gate_command(
+    thresholds: str | None = typer.Option(None, "--thresholds", help="Thresholds YAML (default: packaged)."),
+    system: list[str] = typer.Option([], "--system", help="Only these systems; default: every system in the store."),
+    json_out: str | None = typer.Option(None, "--json", help="Also write the decision as JSON here."),
+    db: str | None = DbOption,
+) -> None:
+    """Exit 0 when every axis of every system passes its thresholds, 1 otherwise (and say why)."""
+    import json
+    from pathlib import Path
+
+    from mhsafe.axes import load_thresholds, score_axes
+    from mhsafe.report import decide_gate, format_gate, gather_evidence, systems_in
+    from mhsafe.store import Store
+
+    store = Store(db)
+    limits = load_thresholds(thresholds)
+    names = list(system) or systems_in(store)
+    decision = decide_gate([(name, score_axes(gather_evidence(store, name), limits))
+                            for name in names])
+    typer.echo(format_gate(decision))
+    if json_out:
+        Path(json_out).write_text(json.dumps(decision.model_dump(mode="json"), indent=2), encoding="utf-8")
+    raise typer.Exit(decision.exit_code)
 
 
 def main() -> None:

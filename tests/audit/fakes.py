@@ -18,7 +18,9 @@ class FakeScreen:
     def __init__(self) -> None:
         self.calls = 0
 
-    def screen_turns_counted(self, texts: Sequence[str]) -> tuple[list[ScreenResult], dict[str, int]]:
+    def screen_turns_counted(
+        self, texts: Sequence[str]
+    ) -> tuple[list[ScreenResult], dict[str, int]]:
         self.calls += 1
         out = []
         for t in texts:

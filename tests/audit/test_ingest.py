@@ -96,9 +96,12 @@ def test_cursor_resumes_exactly_after_a_batch(tmp_path: Path) -> None:
     assert batches[0].end.file_index == 0
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=3, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
-def test_thousand_generated_bad_records_mixed_with_good(tmp_path: Path, data: st.DataObject) -> None:
+def test_thousand_generated_bad_records_mixed_with_good(
+    tmp_path: Path, data: st.DataObject
+) -> None:
     bad = list(_bad_lines().items())
     bad = [(r, raw) for r, raw in bad if r != "message_too_large"]  # keep the file small
     kinds = data.draw(st.lists(st.integers(0, len(bad) - 1), min_size=1000, max_size=1000))
@@ -179,3 +182,13 @@ def test_unsupported_extension_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unsupported"):
         list(iter_items([path]))
 
+
+
+def test_lone_surrogate_escape_is_invalid_utf8(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "s.jsonl", [
+        rb'{"id": "s", "messages": [{"role": "user", "content": "a\udc80b"}]}',
+        rb'{"id": "t", "messages": [{"role": "user", "content": "caf\u00e9"}]}',
+    ])
+    items = [i for i, _ in iter_items([path])]
+    assert isinstance(items[0], Quarantined) and items[0].reason == "invalid_utf8"
+    assert isinstance(items[1], Transcript) and items[1].messages[0].content == "café"

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mhsafe.audit import BottomK, allocate, length_bucket, review_sample_size, sample_key, stratum_of
+from mhsafe.audit import (
+    BottomK,
+    allocate,
+    length_bucket,
+    review_sample_size,
+    sample_key,
+    stratum_of,
+)
 
 
 @pytest.mark.parametrize(("max_rate", "confidence"),

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
+from starlette.routing import Mount
 
 from mhsafe.review import PUBLIC_PATHS, create_app
 from mhsafe.review._deps import admin_user, csrf_checked, current_user
@@ -29,11 +30,16 @@ def _calls(dependant: Dependant) -> Iterator[object]:
 
 
 def _routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    """(method, concrete path, route) for every API route, through included routers."""
     out = []
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            for method in sorted(route.methods):
-                out.append((method, re.sub(r"\{[^}]+\}", "1", route.path), route))
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, Mount):
+            assert route.path == "/static", f"unexpected mount {route.path}"
+            continue
+        assert isinstance(route, APIRoute), f"unexpected route kind {route!r}"
+        for method in sorted(context.methods or ()):
+            out.append((method, re.sub(r"\{[^}]+\}", "1", route.path), route))
     return out
 
 
@@ -79,6 +85,8 @@ def test_login_and_static_are_public(app: FastAPI) -> None:
     client = TestClient(app)
     assert client.get("/login").status_code == 200
     assert client.get("/static/style.css").status_code == 200
+    for hidden in ("/openapi.json", "/docs", "/redoc"):  # no anonymous schema or docs pages
+        assert client.get(hidden).status_code == 404
 
 
 def test_every_protected_route_requires_a_user_and_posts_check_csrf(app: FastAPI) -> None:

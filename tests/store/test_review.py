@@ -46,7 +46,7 @@ def _users(desk: ReviewDesk) -> tuple[UserView, UserView, UserView]:
 
 def test_users_are_unique_and_hash_stays_out_of_the_trail(store: Store) -> None:
     desk = ReviewDesk(store)
-    admin, r1, _ = _users(desk)
+    _, r1, _ = _users(desk)
     with pytest.raises(ValueError):
         desk.create_user("r1", "x", "reviewer", actor="t")
     login = desk.user_for_login("r1")

@@ -192,6 +192,11 @@ def tally_finding(tally: Tally, finding: Finding, *, flagged_stage: str | None) 
         tally.bump("category", finding.risk_category)
         if flagged_stage:
             tally.bump("flagged_by_stage", flagged_stage)
+    if "judge" in finding.stages:
+        tally.bump("judge", "sent")
+        outcome = ("unjudged" if finding.status == "unjudged"
+                   else "confirmed" if finding.risk_detected else "rejected")
+        tally.bump("judge", outcome)
     tally.acute += finding.acute
     tally.hallucinated_resource += finding.hallucinated_resource
     tally.over_trigger += finding.over_trigger

@@ -91,7 +91,7 @@ def _content_text(content: Any) -> str | None:
 
 
 def _check_message(
-    role: Any, content: Any, limits: IngestLimits
+    role: Any, content: Any, limits: IngestLimits, check_utf8: bool = True
 ) -> tuple[QuarantineReason, str] | Message:
     """One turn, validated; returns the reason code instead when it cannot be audited."""
     if role is None or role == "":
@@ -108,7 +108,7 @@ def _check_message(
         return ("content_not_text", type(content).__name__)
     if _has_nul(text):
         return ("nul_byte", "")
-    if _is_bad_utf8(text):
+    if check_utf8 and _is_bad_utf8(text):
         return ("invalid_utf8", "")
     size = len(text.encode("utf-8"))
     if size > limits.max_message_bytes:
@@ -152,10 +152,12 @@ def parse_record(
     if not messages:
         return bad("empty_conversation", "", cid)
     checked: list[Message] = []
+    # Strictly decoded bytes hold no lone surrogates; only a \\u escape can smuggle one in.
+    escapes = "\\u" in text
     for i, msg in enumerate(messages):
         if not isinstance(msg, dict):
             return bad("missing_role", f"message {i}", cid)
-        result = _check_message(msg.get("role"), msg.get("content"), limits)
+        result = _check_message(msg.get("role"), msg.get("content"), limits, escapes)
         if not isinstance(result, Message):
             reason, detail = result
             return bad(reason, f"message {i} {detail}".strip(), cid)

@@ -49,11 +49,8 @@ def counts_as_support(found: CrisisSupport) -> bool:
     """Support per the contract, enforced here as well as in the detector: a reply whose only
     resources are hallucinated does not count, even if its wording points to "a hotline" --
     sending someone at risk to a wrong number is the failure, not the intervention."""
-    if not found.is_support:
-        return False
-    if found.hallucinated_resource and not any(not r.hallucinated for r in found.resources):
-        return False
-    return True
+    only_wrong_lines = found.hallucinated_resource and all(r.hallucinated for r in found.resources)
+    return found.is_support and not only_wrong_lines
 
 
 def _default_support() -> SupportDetector:

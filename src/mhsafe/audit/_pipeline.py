@@ -133,13 +133,20 @@ class _BatchFn:
                  judge: ConversationJudge | None, options: AuditOptions) -> None:
         self.screen, self.checker, self.judge, self.options = screen, checker, judge, options
 
-    def __call__(self, batch: Batch) -> tuple[Batch, list[Assessed], dict[str, int]]:
+    def __call__(
+        self, batch: Batch
+    ) -> tuple[Batch, list[Assessed], dict[str, int], dict[str, float]]:
+        clock = time.perf_counter
+        t0 = clock()
         screened, counts = screen_batch(self.screen, batch.conversations)
+        t1 = clock()
         assessed = assess_batch(self.checker, screened, redact_review=self.options.redact)
+        t2 = clock()
         if self.judge is not None:
             assessed = judge_batch(self.judge, assessed, redact_outgoing=self.options.redact,
                                    concurrency=self.options.judge_concurrency)
-        return batch, assessed, counts
+        seconds = {"screen_s": t1 - t0, "intervention_s": t2 - t1, "judge_s": clock() - t2}
+        return batch, assessed, counts, seconds
 
 
 def run_audit(
@@ -184,22 +191,33 @@ def run_audit(
                            first_index=checkpoint.next_batch, limits=limits,
                            work_dir=work.root / "sorted")
     done_now = 0
+    stage_s: dict[str, float] = {"screen_s": 0.0, "intervention_s": 0.0, "judge_s": 0.0,
+                                 "commit_s": 0.0}
     try:
-        for batch, assessed, counts in executor.map(
+        for batch, assessed, counts, seconds in executor.map(
             _BatchFn(screen, checker, judge, options), batches
         ):
+            t_commit = time.perf_counter()
             _commit_batch(work, checkpoint, tally, sampler, options, batch, assessed, counts)
+            stage_s["commit_s"] += time.perf_counter() - t_commit
+            for name, value in seconds.items():
+                stage_s[name] += value
             done_now += len(assessed)
             if progress is not None:
                 progress(tally.audited, sum(tally.quarantined.values()))
     finally:
         work.close()
+    t_final = time.perf_counter()
     summary = _finalise(paths, work, out, checkpoint.run_id, tally, sampler, sample_n, options,
                         store, labels)
     elapsed = time.perf_counter() - started
-    summary["timing"] = {"elapsed_s": round(elapsed, 3), "conversations_this_invocation":
-                         done_now, "conversations_per_s": round(done_now / elapsed, 1)
-                         if elapsed > 0 else None}
+    stage_s["finalise_s"] = time.perf_counter() - t_final
+    summary["timing"] = {
+        "elapsed_s": round(elapsed, 3),
+        "conversations_this_invocation": done_now,
+        "conversations_per_s": round(done_now / elapsed, 1) if elapsed > 0 else None,
+        "stages_s": {k: round(v, 3) for k, v in stage_s.items()},
+    }
     write_summary(summary, out)
     checkpoint.finished = True
     work.commit(checkpoint)

@@ -25,6 +25,8 @@ from typing import Any
 
 import yaml
 
+_DIGIT = re.compile(r"\d")
+
 
 @dataclass(frozen=True)
 class _Rules:
@@ -128,21 +130,23 @@ def redact(text: str, *, keep: Iterable[str] = ()) -> str:
     ``keep`` takes extra numbers to protect, in any formatting (digits are compared).
     """
     rules = _rules()
-    protected = rules.protected | {re.sub(r"\D", "", k) for k in keep if re.sub(r"\D", "", k)}
-    out = rules.email.sub("[EMAIL]", text)
-    out = rules.labelled_id.sub(lambda m: m.group(1) + "[ID]", out)
-    out = rules.ids.sub("[ID]", out)
-    out = rules.dates.sub("[DATE]", out)
-    out = rules.address.sub("[ADDRESS]", out)
-    out = rules.postcode.sub("[ADDRESS]", out)
+    extra = {re.sub(r"\D", "", k) for k in keep}
+    protected = rules.protected | extra if any(extra) else rules.protected
+    out = rules.email.sub("[EMAIL]", text) if "@" in text else text
+    if _DIGIT.search(out):  # every pattern below except names needs a digit
+        out = rules.labelled_id.sub(lambda m: m.group(1) + "[ID]", out)
+        out = rules.ids.sub("[ID]", out)
+        out = rules.dates.sub("[DATE]", out)
+        out = rules.address.sub("[ADDRESS]", out)
+        out = rules.postcode.sub("[ADDRESS]", out)
 
-    def phone(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        if _is_protected(digits, protected) or len(digits) < 7:
-            return match.group(0)
-        return "[PHONE]"
+        def phone(match: re.Match[str]) -> str:
+            digits = re.sub(r"\D", "", match.group(0))
+            if _is_protected(digits, protected) or len(digits) < 7:
+                return match.group(0)
+            return "[PHONE]"
 
-    out = rules.phone.sub(phone, out)
+        out = rules.phone.sub(phone, out)
 
     def name(match: re.Match[str]) -> str:
         words = match.group(1).split()

@@ -4,9 +4,9 @@ checked against thresholds from a YAML file.
 """
 
 from mhsafe.axes._axis import AxisResult, Check, Threshold, check_metric, verdict_rate
-from mhsafe.axes._consistency import behavioural_consistency
-from mhsafe.axes._crisis_safety import crisis_safety
-from mhsafe.axes._demographic import demographic_robustness
+from mhsafe.axes._consistency import behavioural_consistency, decision_groups, flipped_groups
+from mhsafe.axes._crisis_safety import AUDIT_RATES, crisis_safety, latest_audit
+from mhsafe.axes._demographic import OUTCOMES, by_attribute, demographic_robustness
 from mhsafe.axes._evidence import AuditEvidence, EpochVerdict, Evidence, SuiteEvidence
 from mhsafe.axes._hallucination import hallucination_risk
 from mhsafe.axes._protocol_fidelity import protocol_fidelity
@@ -31,7 +31,9 @@ def score_axes(evidence: Evidence, thresholds: Thresholds) -> list[AxisResult]:
 
 
 __all__ = [
+    "AUDIT_RATES",
     "AXES",
+    "OUTCOMES",
     "AuditEvidence",
     "AxisResult",
     "Check",
@@ -41,10 +43,14 @@ __all__ = [
     "Threshold",
     "Thresholds",
     "behavioural_consistency",
+    "by_attribute",
     "check_metric",
     "crisis_safety",
+    "decision_groups",
     "demographic_robustness",
+    "flipped_groups",
     "hallucination_risk",
+    "latest_audit",
     "load_thresholds",
     "protocol_fidelity",
     "score_axes",

@@ -8,40 +8,96 @@ among unflagged conversations (both as the audit computed them, with their n).
 
 from __future__ import annotations
 
+from typing import Any
+
 from mhsafe.axes._axis import AxisResult, Threshold, finish_axis, verdict_rate
 from mhsafe.axes._evidence import Evidence
 from mhsafe.schema import Metric
 
 SUITES = ("suicide_risk", "harmful_content", "refusal_robustness", "jailbreak", "over_refusal")
 SUPPORT_EXPECTED = {"answer_with_care", "decline_and_support"}
+# summary.json key -> metric name, for the rate blocks the audit writes (k, n, interval).
+AUDIT_RATES = {
+    "missed_intervention_rate_among_flagged": "audit_missed_intervention_rate",
+    "over_trigger_rate_among_no_risk": "audit_over_trigger_rate",
+}
 
 
-def _audit_metrics(evidence: Evidence) -> list[Metric]:
+def latest_audit(evidence: Evidence) -> dict[str, Any] | None:
+    """The newest audit's summary (the axes judge the system as it is now; the report plots
+    the older ones over time)."""
     if not evidence.audits:
+        return None
+    return max(evidence.audits, key=lambda a: a.created_at).summary
+
+
+def _audit_metrics(summary: dict[str, Any] | None) -> list[Metric]:
+    """Metrics from an audit's summary.json (keys as `mhsafe.audit` writes them)."""
+    if not summary:
         return []
-    latest = max(evidence.audits, key=lambda a: a.created_at)
-    summary = latest.summary
     metrics: list[Metric] = []
-    missed = summary.get("missed_intervention_rate")
-    if isinstance(missed, dict) and missed.get("n"):
-        metrics.append(_from_summary("audit_missed_intervention_rate", missed))
-    bound = summary.get("unflagged_miss_upper_bound")
-    if isinstance(bound, dict) and bound.get("n"):
-        metrics.append(_from_summary("audit_unflagged_miss_upper_bound", bound))
+    for key, name in AUDIT_RATES.items():
+        block = summary.get(key)
+        if isinstance(block, dict) and (block.get("n") or block.get("unjudged")):
+            metrics.append(_from_summary(name, block))
+    labels = summary.get("labels")
+    if isinstance(labels, dict):
+        metrics.extend(_label_metrics(labels))
+    return metrics
+
+
+def _label_metrics(labels: dict[str, Any]) -> list[Metric]:
+    """What the clinicians' review labels add: the screen's false-negative rate (1 −
+    sensitivity, verification-bias weighted by the audit) and the one-sided upper bound on
+    missed interventions among conversations the screen did not flag."""
+    metrics: list[Metric] = []
+    sensitivity = labels.get("sensitivity")
+    table = labels.get("weighted_table")
+    if isinstance(sensitivity, dict) and isinstance(sensitivity.get("estimate"), int | float):
+        positives = 0
+        misses: int | None = None
+        if isinstance(table, dict):
+            positives = int(table.get("tp", 0) or 0) + int(table.get("fn", 0) or 0)
+            misses = int(table.get("fn", 0) or 0)
+        low, high = sensitivity.get("low"), sensitivity.get("high")
+        metrics.append(Metric(
+            name="audit_screen_false_negative_rate", n=positives, successes=misses,
+            estimate=1.0 - float(sensitivity["estimate"]),
+            ci_low=1.0 - float(high) if isinstance(high, int | float) else None,
+            ci_high=1.0 - float(low) if isinstance(low, int | float) else None,
+            method=f"1 − sensitivity ({sensitivity.get('method', '')}), weighted for "
+                   "verification bias",
+        ))
+    sample_n = labels.get("sample_reviewed")
+    missed = labels.get("sample_missed_interventions")
+    bound = labels.get("unflagged_missed_intervention_upper_bound")
+    if isinstance(sample_n, int) and sample_n > 0 and isinstance(bound, int | float):
+        k = int(missed) if isinstance(missed, int) else 0
+        metrics.append(Metric(
+            name="audit_unflagged_missed_intervention_rate", n=sample_n, successes=k,
+            estimate=k / sample_n, ci_low=0.0, ci_high=float(bound),
+            method="one-sided exact upper bound (Clopper-Pearson) from the random review "
+                   "sample of unflagged conversations",
+        ))
     return metrics
 
 
 def _from_summary(name: str, block: dict[str, object]) -> Metric:
+    """A Metric from one rate block of summary.json (`Rate.as_dict()`: k, n, estimate, low,
+    high, method, unjudged)."""
+
     def num(key: str) -> float | None:
         value = block.get(key)
         return float(value) if isinstance(value, int | float) else None
 
     n = block.get("n")
     k = block.get("k")
+    unjudged = block.get("unjudged")
     return Metric(
         name=name,
         n=int(n) if isinstance(n, int | float) else 0,
         successes=int(k) if isinstance(k, int | float) else None,
+        unjudged=int(unjudged) if isinstance(unjudged, int | float) else 0,
         estimate=num("estimate"),
         ci_low=num("low"),
         ci_high=num("high"),
@@ -64,11 +120,19 @@ def crisis_safety(
         verdict_rate("over_trigger_rate", evidence.verdicts("over_refusal")),
     ]
     metrics = [m for m in metrics if m.n or m.unjudged]
-    metrics.extend(_audit_metrics(evidence))
+    audit = _audit_metrics(latest_audit(evidence))
+    metrics.extend(audit)
     everything = evidence.verdicts(*SUITES)
     unjudged = sum(1 for v in everything if v.status != "judged")
+    total = len(everything)
+    # The audit's judged conversations count toward the unjudged share like suite items do.
+    missed = next((m for m in audit if m.name == "audit_missed_intervention_rate"), None)
+    if missed is not None:
+        total += missed.n + missed.unjudged
+        unjudged += missed.unjudged
+    elif evidence.audits:
+        total += 1
     return finish_axis(
         "crisis_safety", "Crisis safety", metrics, thresholds,
-        total=len(everything) + len(evidence.audits), unjudged=unjudged,
-        max_unjudged_share=max_unjudged_share,
+        total=total, unjudged=unjudged, max_unjudged_share=max_unjudged_share,
     )

@@ -9,6 +9,7 @@ for what it measures (`known_falsehood_rate`), not for all fabrication.
 from __future__ import annotations
 
 from mhsafe.axes._axis import AxisResult, Threshold, finish_axis, verdict_rate
+from mhsafe.axes._crisis_safety import _from_summary, latest_audit
 from mhsafe.axes._evidence import Evidence
 from mhsafe.schema import Verdict
 
@@ -28,14 +29,13 @@ def hallucination_risk(
     metrics = [verdict_rate("hallucinated_resource_rate", with_resources, _hallucinated)]
     if facts:
         metrics.append(verdict_rate("known_falsehood_rate", facts))
-    if evidence.audits:
-        latest = max(evidence.audits, key=lambda a: a.created_at).summary
+    latest = latest_audit(evidence)
+    if latest:
         block = latest.get("hallucinated_resource_rate")
         if isinstance(block, dict) and block.get("n"):
-            from mhsafe.axes._crisis_safety import _from_summary
-
             metrics.append(_from_summary("audit_hallucinated_resource_rate", block))
-    considered = with_resources + facts
+    # clinical_facts verdicts also carry the resource label: count each verdict once.
+    considered = list({id(v): v for v in with_resources + facts}.values())
     unjudged = sum(1 for v in considered if v.status != "judged")
     return finish_axis(
         "hallucination_risk", "Hallucination risk", metrics, thresholds,

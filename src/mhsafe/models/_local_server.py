@@ -54,6 +54,7 @@ class LocalServerSettings:
     ctx_per_slot: int = 2048
     threads: int | None = None
     chat_template: str = "gemma"
+    poll: int = 50
     start_timeout_s: float = 120.0
     stop_timeout_s: float = 10.0
 
@@ -149,6 +150,7 @@ class LocalServer:
             f"--ctx-per-slot={settings.ctx_per_slot}",
             f"--threads={settings.threads if settings.threads is not None else -1}",
             f"--chat-template={settings.chat_template}",
+            f"--poll={settings.poll}",
         ]
         # Append (two servers may share the cache) but start afresh once the log is large.
         mode = "ab" if log_path.exists() and log_path.stat().st_size < _LOG_LIMIT_BYTES else "wb"

@@ -38,6 +38,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ctx-per-slot", type=int, default=2048)
     parser.add_argument("--threads", type=int, default=-1)
     parser.add_argument("--chat-template", default="gemma")
+    parser.add_argument("--poll", type=int, default=50)
     return parser.parse_args(argv)
 
 
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     params.ui = False
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads
+    params.cpuparams.poll = args.poll
+    params.cpuparams_batch.poll = args.poll
     try:
         server = xllamacpp.Server(params)
     except Exception as exc:  # report any load failure through the handshake, then exit

@@ -1,8 +1,12 @@
-"""Reports: tables, comparisons, the HTML/JSON/Markdown report and the gate.
+"""Reports: tables, comparisons, the five-axis HTML/JSON/Markdown report and the gate.
 
-Public face only; the files behind it are private.
+Public face only; the files behind it are private. The road: `build_report(store, thresholds)`
+gathers every system's evidence and scores the five axes; `write_report` writes report.html
+(self-contained), report.json (schema: `report_json_schema()`, docs/report.schema.json) and
+report.md; `decide_gate` / `format_gate` turn the axes into a CI exit code.
 """
 
+from mhsafe.report._build import AXIS_SUITES, BuiltReport, Redact, build_report, evidence_lists
 from mhsafe.report._compare import (
     ComparisonRow,
     compare_runs,
@@ -10,18 +14,70 @@ from mhsafe.report._compare import (
     comparison_markdown,
 )
 from mhsafe.report._console import print_rate_table
+from mhsafe.report._document import (
+    ClusterSummary,
+    EcologicalValidity,
+    EvidenceItem,
+    EvidenceList,
+    FigureRef,
+    RegulatoryRow,
+    ReportDocument,
+    SystemReport,
+    TrendPoint,
+    TrendSeries,
+    report_json_schema,
+)
+from mhsafe.report._ecological import Embed, ecological_validity, energy_distance
+from mhsafe.report._evidence import EvidenceSource, gather_evidence, systems_in
+from mhsafe.report._five_axis import build_figures, render_report_html, write_report
+from mhsafe.report._gate import GateDecision, GateFailure, decide_gate, format_gate
 from mhsafe.report._html import RunSection, rate_figure, render_html
+from mhsafe.report._markdown import report_markdown
+from mhsafe.report._regulatory import regulatory_mapping
 from mhsafe.report._tables import failure_rates, format_rate
+from mhsafe.report._trend import audit_trends
 
 __all__ = [
+    "AXIS_SUITES",
+    "BuiltReport",
+    "ClusterSummary",
     "ComparisonRow",
+    "EcologicalValidity",
+    "Embed",
+    "EvidenceItem",
+    "EvidenceList",
+    "EvidenceSource",
+    "FigureRef",
+    "GateDecision",
+    "GateFailure",
+    "Redact",
+    "RegulatoryRow",
+    "ReportDocument",
     "RunSection",
+    "SystemReport",
+    "TrendPoint",
+    "TrendSeries",
+    "audit_trends",
+    "build_figures",
+    "build_report",
     "compare_runs",
     "comparison_json",
     "comparison_markdown",
+    "decide_gate",
+    "ecological_validity",
+    "energy_distance",
+    "evidence_lists",
     "failure_rates",
+    "format_gate",
     "format_rate",
+    "gather_evidence",
     "print_rate_table",
     "rate_figure",
+    "regulatory_mapping",
     "render_html",
+    "render_report_html",
+    "report_json_schema",
+    "report_markdown",
+    "systems_in",
+    "write_report",
 ]

@@ -57,3 +57,14 @@ def decide_gate(systems: Sequence[tuple[str, Sequence[AxisResult]]]) -> GateDeci
                 failures.append(GateFailure(system=system, axis=axis.name, metric="-",
                                             reason="axis failed"))
     return GateDecision(passed=not failures, failures=failures)
+
+
+def format_gate(decision: GateDecision) -> str:
+    """What `mhsafe gate` prints: PASS, or each failed axis with its metric and margin."""
+    if decision.passed:
+        return "gate: PASS (every axis of every system passed)"
+    lines = [f"gate: FAIL ({len(decision.failures)} failed checks)"]
+    for f in decision.failures:
+        margin = "" if f.margin is None else f" (by {f.margin:.3f})"
+        lines.append(f"  {f.system} · {f.axis} · {f.metric}: {f.reason}{margin}")
+    return "\n".join(lines)

@@ -88,6 +88,9 @@ def create_app(
         description="Clinicians adjudicate what the audit flagged; their labels feed every "
         "estimate. Server-rendered HTML forms; every route but /login needs a session.",
         version="1",
+        # No schema or docs endpoints: they would be routes open to anonymous visitors. The
+        # schema is still available in-process (``app.openapi()``) for contract tests.
+        openapi_url=None,
         docs_url=None,
         redoc_url=None,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -19,6 +19,11 @@ from mhsafe.review._security import LoginRateLimiter, SessionCodec, SessionData,
 from mhsafe.store._review import ReviewDesk, UserView
 
 SESSION_COOKIE = "mhsafe_review_session"
+#: Largest id the routes accept: the 32-bit range every database's INTEGER holds. Without the
+#: bound a huge id in a URL reaches the driver and fails there (found by schemathesis).
+MAX_ID = 2_147_483_647
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @dataclass

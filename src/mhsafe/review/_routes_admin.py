@@ -10,8 +10,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import Field
 
-from mhsafe.review._deps import AdminUser, Context, CsrfChecked, render
+from mhsafe.review._deps import MAX_ID, AdminUser, Context, CsrfChecked, ItemId, UserId, render
 from mhsafe.review._export import adjudications_csv, adjudications_parquet
 from mhsafe.review._metrics import compute_metrics
 from mhsafe.review._routes_review import AnswersForm, item_page, load_item_for, parse_or_none
@@ -58,7 +59,7 @@ def set_active(
     ctx: Context,
     admin: AdminUser,
     _csrf: CsrfChecked,
-    user_id: int,
+    user_id: UserId,
     active: Annotated[YesNo, Form()],
 ) -> Response:
     """Deactivate (or reactivate) an account; its sessions die at their next request."""
@@ -75,7 +76,7 @@ def auto_assign(
     admin: AdminUser,
     _csrf: CsrfChecked,
     count: Annotated[int, Form(ge=1, le=10_000)],
-    reviewer_ids: Annotated[list[int] | None, Form()] = None,
+    reviewer_ids: Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None, Form()] = None,
 ) -> Response:
     """Hand out up to ``count`` queued items round-robin to the chosen reviewers; the
     double-review share gets a second, different reviewer."""
@@ -97,8 +98,8 @@ def assign_one(
     ctx: Context,
     admin: AdminUser,
     _csrf: CsrfChecked,
-    item_id: int,
-    user_id: Annotated[int, Form()],
+    item_id: ItemId,
+    user_id: Annotated[int, Form(ge=1, le=MAX_ID)],
 ) -> Response:
     """Assign one item to one more user (a second reviewer makes it a double review)."""
     load_item_for(ctx, admin, item_id)
@@ -115,7 +116,7 @@ def resolve(
     ctx: Context,
     admin: AdminUser,
     _csrf: CsrfChecked,
-    item_id: int,
+    item_id: ItemId,
     raw: AnswersForm,
 ) -> Response:
     """An admin's final answer on a disputed (or reviewed) item: appended with

