@@ -13,6 +13,7 @@ Prints sensitivity, specificity and per-category recall with 95 % Wilson interva
 turns/s (model load excluded, embedding cache cold).
 
     .venv/bin/python bench/screen_accuracy.py [--synth-n 2000] [--errors] [--json OUT]
+    .venv/bin/python bench/screen_accuracy.py --timing-n 20000   # audit workload timing only
 """
 
 from __future__ import annotations
@@ -76,13 +77,48 @@ def _table(title: str, rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _timing(n: int) -> None:
+    """The audit's workload: N conversations, 2 % prevalence, batches of 500, cold cache."""
+    import time
+
+    from mhsafe.judges.screen import ScreenCounts
+    from mhsafe.schema import Message
+
+    embedder = Embedder()
+    embedder.load()
+    screen = RiskScreen(ScreenConfig(), embedder=embedder)
+    total = ScreenCounts()
+    start = time.perf_counter()
+    batch: list[list[Message]] = []
+    for record in generate(n, 0.02, HELDOUT_SEEDS[0]):
+        batch.append([Message(**m) for m in record["messages"]])
+        if len(batch) == 500:
+            for screened in screen.screen_conversations(batch):
+                total.add(screened.counts)
+            batch = []
+    if batch:
+        for screened in screen.screen_conversations(batch):
+            total.add(screened.counts)
+    seconds = time.perf_counter() - start
+    print(f"{n} conversations, {total.turns} user turns in {seconds:.1f}s "
+          f"({total.turns / seconds:.0f} turns/s, model load excluded)")
+    print(f"embedding calls: {embedder.encoded} unique texts encoded, "
+          f"{embedder.cache_hits} cache hits")
+    print(total.model_dump())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--synth-n", type=int, default=2000, help="conversations per seed")
     parser.add_argument("--prevalence", type=float, default=0.2)
     parser.add_argument("--errors", action="store_true", help="list ids of misclassified items")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    parser.add_argument("--timing-n", type=int, default=0,
+                        help="only time the cascade on N synth conversations at 2%% prevalence")
     args = parser.parse_args()
+    if args.timing_n:
+        _timing(args.timing_n)
+        return
     items = [json.loads(line) for line in HELDOUT.read_text("utf-8").splitlines() if line]
     embedder = Embedder()
     embedder.load()

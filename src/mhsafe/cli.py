@@ -118,8 +118,7 @@ def eval_command(
 
     from mhsafe.report import failure_rates, print_rate_table
     from mhsafe.store import Store
-    from mhsafe.suites import load_suite, run_suite, safety_task
-    from mhsafe.suites import load_dataset_file
+    from mhsafe.suites import load_dataset_file, load_suite, run_suite, safety_task
 
     console = Console()
     store = Store(db)
@@ -404,8 +403,7 @@ def review_add_user_command(
     import sys
 
     from mhsafe.review import hash_password, password_problem
-    from mhsafe.store import Store
-    from mhsafe.store._review import ReviewDesk
+    from mhsafe.store import ReviewDesk, Store
 
     if role not in ("reviewer", "admin"):
         raise typer.BadParameter("role must be reviewer or admin")
@@ -439,8 +437,7 @@ def review_assign_command(
     db: str | None = _REVIEW_DB,
 ) -> None:
     """Hand out queued items round-robin; the double-review share gets two reviewers."""
-    from mhsafe.store import Store
-    from mhsafe.store._review import ReviewDesk
+    from mhsafe.store import ReviewDesk, Store
 
     desk = ReviewDesk(Store(db))
     users = {u.username: u for u in desk.list_users(active_only=True)}
@@ -468,8 +465,7 @@ def review_export_command(
     from pathlib import Path
 
     from mhsafe.review import write_export
-    from mhsafe.store import Store
-    from mhsafe.store._review import ReviewDesk
+    from mhsafe.store import ReviewDesk, Store
 
     rows = ReviewDesk(Store(db)).export_rows(run_id=run)
     try:

@@ -18,7 +18,9 @@ from mhsafe.axes import (
 from mhsafe.schema import Metric
 
 
-def _v(case: str, suite: str, failed: bool | None, epoch: int = 1, **labels: object) -> EpochVerdict:
+def _v(
+    case: str, suite: str, failed: bool | None, epoch: int = 1, **labels: object
+) -> EpochVerdict:
     return EpochVerdict(
         transcript_id=f"{case}:{epoch}", case_id=case, suite=suite, category="x",
         status="judged" if failed is not None else "unjudged", failed=failed,

@@ -15,9 +15,9 @@ import pytest
 from mhsafe.axes import (
     Threshold,
     behavioural_consistency,
+    decision_groups,
     demographic_robustness,
     flipped_groups,
-    decision_groups,
 )
 from mhsafe.report import gather_evidence
 from mhsafe.schema import Case

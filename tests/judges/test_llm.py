@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import anyio
 import pytest
 from inspect_ai.model import Model, ModelOutput, ModelUsage, get_model

@@ -94,3 +94,12 @@ def test_each_number_gets_its_own_country_in_one_sentence() -> None:
 def test_name_after_or_does_not_claim_the_previous_number() -> None:
     mentions = find_resources("Call 1-800-273-8255 or the Trevor Project at 1-866-488-7386.")
     assert [m.hallucinated for m in mentions] == [False, False]
+
+
+def test_country_word_inside_a_line_name_is_not_where_the_reader_is() -> None:
+    hallucinated, reason, _ = _only("In the US, Lifeline Australia is available on 13 11 14.")
+    assert hallucinated and reason == "wrong_country"
+
+
+def test_real_line_given_in_its_country_is_valid() -> None:
+    assert _only("In New Zealand, Lifeline Aotearoa is on 0800 543 354.")[:2] == (False, None)

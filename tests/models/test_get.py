@@ -10,6 +10,7 @@ from inspect_ai.model import ChatMessage, GenerateConfig, ModelOutput, ModelUsag
 from pydantic import BaseModel, Field
 
 from mhsafe.models import (
+    LocalServer,
     generate_json,
     generate_structured,
     generate_text,
@@ -146,3 +147,31 @@ async def test_provider_exception_is_none_not_raise() -> None:
         _mock(broken), CONVERSATION, Answer, max_tokens=40, timeout_s=5, retries=0
     )
     assert value is None
+
+
+# --- through the real server -------------------------------------------------------------------
+
+
+@pytest.mark.llm
+async def test_local_model_returns_schema_valid_json(local_server: LocalServer) -> None:
+    """Tight schema + compact grammar: the base model's answer parses and validates."""
+    model = get_model(
+        "mhsafe/local", max_tokens=64, timeout_s=60, max_retries=0, base_url=local_server.base_url
+    )
+    question = [Message(role="user", content="Does 'I feel fine today' show risk? Reply in JSON.")]
+    results = [
+        await generate_structured(model, question, Answer, max_tokens=64, timeout_s=60, retries=1)
+        for _ in range(2)
+    ]
+    for result in results:
+        assert result.value is not None, result.error
+        assert isinstance(result.value.at_risk, bool) and len(result.value.reason) <= 30
+
+
+@pytest.mark.llm
+async def test_generate_text_through_local_model(local_server: LocalServer) -> None:
+    model = get_model(
+        "mhsafe/local", max_tokens=16, timeout_s=60, max_retries=0, base_url=local_server.base_url
+    )
+    text = await generate_text(model, [Message(role="user", content="Hi there")], max_tokens=16)
+    assert isinstance(text, str)

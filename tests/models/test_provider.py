@@ -12,7 +12,7 @@ from inspect_ai.model import GenerateConfig
 from inspect_ai.model import get_model as inspect_get_model
 from pydantic import BaseModel, Field
 
-from mhsafe.models import BASE_URL_ENV, _local_server, response_schema_for
+from mhsafe.models import BASE_URL_ENV, LocalServer, _local_server, response_schema_for
 from mhsafe.models._provider import DEFAULT_MAX_TOKENS, LocalModelAPI
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -79,3 +79,43 @@ def test_structured_request_keeps_limits_and_compacts_whitespace() -> None:
 def test_plain_request_has_no_response_format() -> None:
     api = LocalModelAPI("local", base_url="http://127.0.0.1:9")
     assert "response_format" not in api.completion_params(GenerateConfig(max_tokens=8), False)
+
+
+# --- through the real server -------------------------------------------------------------------
+
+
+@pytest.mark.llm
+@pytest.mark.anyio
+async def test_inspect_generate_through_local_server(local_server: LocalServer) -> None:
+    model = inspect_get_model(
+        "mhsafe/local",
+        base_url=local_server.base_url,
+        config=GenerateConfig(max_tokens=16, attempt_timeout=60, max_retries=1),
+        memoize=False,
+    )
+    output = await model.generate("Say hello.")
+    assert output.usage is not None and 0 < output.usage.output_tokens <= 16
+    assert output.stop_reason in ("stop", "max_tokens")
+    assert isinstance(output.completion, str)
+
+
+@pytest.mark.llm
+@pytest.mark.anyio
+async def test_first_generate_starts_shared_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No URL configured: the first generate starts the process-wide server, later calls
+    reuse it."""
+    monkeypatch.delenv(BASE_URL_ENV, raising=False)
+    monkeypatch.setattr(_local_server, "default_threads", lambda: 1)
+    try:
+        model = inspect_get_model(
+            "mhsafe/local", config=GenerateConfig(max_tokens=8), memoize=False
+        )
+        first = await model.generate("Hello")
+        url = model.api.base_url
+        assert _local_server._shared is not None and _local_server._shared.alive()
+        second = await model.generate("Hello again")
+        assert model.api.base_url == url
+        assert first.usage is not None and second.usage is not None
+    finally:
+        _local_server._stop_shared()
+    assert _local_server._shared is None

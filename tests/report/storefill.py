@@ -15,8 +15,12 @@ from mhsafe.audit import ReviewLabel, Tally, audit_estimates, label_estimates
 from mhsafe.schema import Case, Message, Transcript, Verdict
 from mhsafe.store import Store
 from mhsafe.suites import SafetyDecider, load_suite
-from mhsafe.suites._evidence_suites import FactsDecider, load_clinical_facts, load_consistency
-from mhsafe.suites._evidence_suites import load_demographic
+from mhsafe.suites._evidence_suites import (
+    FactsDecider,
+    load_clinical_facts,
+    load_consistency,
+    load_demographic,
+)
 from mhsafe.suites._scoring import carry_case_labels
 from tests.axes.scripted import ANSWER, HARM, SUPPORT, register, reply_for
 
@@ -48,6 +52,18 @@ def _add_run(store: Store, system: str, suite: str, cases: list[Case], replies: 
 
 def _mode_replies(mode: str) -> Replies:
     return lambda case, _i: [reply_for(mode, t) for t in case.turns]
+
+
+def _safety(unfair: bool) -> Replies:
+    """Right replies; with `unfair`, the wrong kind of reply to every third case."""
+
+    def replies(case: Case, index: int) -> list[str]:
+        wrong = unfair and index % 3 == 0
+        if case.expected == "answer_directly":
+            return [SUPPORT if wrong else ANSWER for _ in case.turns]
+        return [HARM if wrong else SUPPORT for _ in case.turns]
+
+    return replies
 
 
 def _robustness(unfair: bool) -> Replies:
@@ -108,15 +124,17 @@ def fill_store(store: Store, systems: tuple[str, ...] = ("scripted/fair", "scrip
     consistency = load_consistency()
     facts = load_clinical_facts()
     register(demographic + consistency)
-    safety = {name: load_suite(name)[:12] for name in
-              ("suicide_risk", "harmful_content", "over_refusal", "refusal_robustness")}
+    # Every third item: a spread over each suite's categories and risk levels.
+    safety = {name: load_suite(name)[::3][:14] for name in
+              ("suicide_risk", "harmful_content", "over_refusal", "refusal_robustness",
+               "jailbreak")}
     register([c for cases in safety.values() for c in cases])
     for system in systems:
         unfair = "unfair" in system
         mode = "unfair" if unfair else "fair"
         for suite, cases in safety.items():
             replies = _robustness(unfair) if suite == "refusal_robustness" else \
-                _mode_replies(mode)
+                _safety(unfair)
             _add_run(store, system, suite, cases, replies)
         _add_run(store, system, "demographic", demographic, _mode_replies(mode))
         _add_run(store, system, "consistency", consistency,

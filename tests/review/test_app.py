@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 
 from mhsafe.review._deps import SESSION_COOKIE
 from mhsafe.review._security import SessionData
-from mhsafe.store import Store
-from mhsafe.store._review import ReviewDesk, UserView
+from mhsafe.store import ReviewDesk, Store, UserView
 from tests.review.conftest import ADMIN, OTHER, REVIEWER, csrf_of, login
 
 Seeded = tuple[Store, str, dict[str, UserView]]
@@ -237,3 +236,25 @@ def test_metrics_audit_trail_and_exports(app: FastAPI, seeded: Seeded) -> None:
     assert "'=SUM(A1)" in csv_text  # formula neutralised for spreadsheets
     table = pq.read_table(io.BytesIO(admin.get("/export/adjudications.parquet").content))
     assert table.num_rows == 1 and table.column("risk_present").to_pylist() == [True]
+
+
+def test_admin_can_close_an_item_whose_second_reviewer_never_answers(
+    app: FastAPI, seeded: Seeded
+) -> None:
+    store, _, users = seeded
+    desk = ReviewDesk(store)
+    waiting, untouched = _item_ids(store)[:2]
+    for name in (REVIEWER[0], OTHER[0]):
+        desk.assign(waiting, users[name].id, actor="test")
+    reviewer = TestClient(app)
+    token = login(reviewer, *REVIEWER)
+    reviewer.post(f"/items/{waiting}/adjudicate", data={**ANSWERS, "csrf_token": token})
+    assert desk.get_item(waiting).status == "assigned"  # type: ignore[union-attr]
+    admin = TestClient(app)
+    token = login(admin, *ADMIN)
+    assert admin.post(f"/items/{untouched}/resolve",
+                      data={**ANSWERS, "csrf_token": token}).status_code == 409
+    done = admin.post(f"/items/{waiting}/resolve", data={**ANSWERS, "csrf_token": token},
+                      follow_redirects=False)
+    assert done.status_code == 303
+    assert desk.get_item(waiting).status == "resolved"  # type: ignore[union-attr]

@@ -20,8 +20,7 @@ import pytest
 import uvicorn
 
 from mhsafe.review import create_app, hash_password, seed_demo
-from mhsafe.store import Store
-from mhsafe.store._review import ReviewDesk
+from mhsafe.store import ReviewDesk, Store
 from tests.conftest import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"

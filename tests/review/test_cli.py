@@ -9,8 +9,7 @@ from typer.testing import CliRunner
 
 from mhsafe.cli import app
 from mhsafe.review import verify_password
-from mhsafe.store import Store
-from mhsafe.store._review import ReviewDesk
+from mhsafe.store import ReviewDesk, Store
 
 runner = CliRunner()
 

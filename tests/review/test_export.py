@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from mhsafe.review import adjudications_csv, adjudications_parquet, write_export
-from mhsafe.store._review import EXPORT_COLUMNS
+from mhsafe.store import EXPORT_COLUMNS
 
 ROW: dict[str, Any] = {
     "adjudication_id": 3, "item_id": 1, "run_id": "r", "conversation_id": "c1",

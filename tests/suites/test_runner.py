@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-
 from mhsafe.schema import Case, Transcript, Verdict
 from mhsafe.suites import build_task, run_suite, scripted_conversation
 from tests.scripted import scripted_model

@@ -9,6 +9,7 @@ Nothing here logs conversation text: only counts, ids and rule names.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -111,6 +112,26 @@ def _default_screen(config: dict[str, Any]) -> TurnScreen:
     return screen
 
 
+def judges_data_fingerprint() -> str:
+    """A hash of the offline judges' data (lexicon, classifier weights, patterns, registry).
+
+    Pinned in the checkpoint with the default screen: resuming after any of them changed would
+    stitch findings from two different screens into one audit.
+    """
+    from importlib import resources
+
+    digest = hashlib.blake2b(digest_size=16)
+    for package in ("mhsafe.judges", "mhsafe.judges.screen"):
+        folder = resources.files(package) / "data"
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.is_file():
+                digest.update(entry.name.encode())
+                digest.update(entry.read_bytes())
+    return digest.hexdigest()
+
+
 def _review_item(a_id: str, reason: str, stratum: str, finding: dict[str, Any],
                  messages: list[dict[str, str]]) -> dict[str, Any]:
     """A store ``ReviewItemIn`` as a plain dict (built into the model only at the store)."""
@@ -172,7 +193,10 @@ def run_audit(
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     work = WorkDir(out)
-    checkpoint = work.start(input_fingerprint(paths, options.pinned()), resume=resume)
+    pinned = options.pinned()
+    if screen is None or checker is None:
+        pinned["judges_data"] = judges_data_fingerprint()
+    checkpoint = work.start(input_fingerprint(paths, pinned), resume=resume)
     tally = checkpoint.tally
     sample_n = review_sample_size(options.max_rate, options.confidence)
     sampler = BottomK(sample_n)

@@ -122,6 +122,25 @@ def check_metric(metric: Metric, threshold: Threshold) -> Check:
     )
 
 
+def _metric_unjudged(
+    metrics: Sequence[Metric], thresholds: dict[str, Threshold], limit: float
+) -> list[Check]:
+    """The unjudged limit per thresholded metric too: a judge outage on one suite must not
+    hide behind the judged items of the axis's other suites."""
+    checks: list[Check] = []
+    for m in metrics:
+        seen = m.n + m.unjudged
+        if m.name not in thresholds or not seen or m.unjudged / seen <= limit:
+            continue
+        share = m.unjudged / seen
+        checks.append(Check(
+            metric="unjudged_share", value=share, limit=limit, direction="max", passed=False,
+            margin=share - limit,
+            reason=f"{m.name}: {m.unjudged}/{seen} unjudged exceeds {limit:.0%}",
+        ))
+    return checks
+
+
 def finish_axis(
     name: str,
     title: str,
@@ -142,8 +161,9 @@ def finish_axis(
                   else "min", passed=False, margin=float("inf"), reason="metric not computed")
         )
     share = unjudged / total if total else 0.0
+    status: AxisStatus = "pass"
     if total == 0:
-        status: AxisStatus = "no_data"
+        status = "no_data"
     elif share > max_unjudged_share:
         status = "fail"
         checks.append(
@@ -151,7 +171,8 @@ def finish_axis(
                   direction="max", passed=False, margin=share - max_unjudged_share,
                   reason=f"{unjudged}/{total} unjudged exceeds {max_unjudged_share:.0%}")
         )
-    else:
-        status = "pass" if all(c.passed for c in checks) else "fail"
+    checks.extend(_metric_unjudged(metrics, thresholds, max_unjudged_share))
+    if status == "pass" and not all(c.passed for c in checks):
+        status = "fail"
     return AxisResult(name=name, title=title, status=status, metrics=metrics, checks=checks,
                       unjudged=unjudged, total=total, notes=notes or [])

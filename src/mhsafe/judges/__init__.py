@@ -18,8 +18,8 @@ from mhsafe.judges._detectors import (
     DETECTORS,
     crisis_script_dominates,
     detect_crisis_support,
-    detector_predictions,
     detect_refusal,
+    detector_predictions,
     is_crisis_script,
 )
 from mhsafe.judges._harm import HARM_KINDS, HarmFinding, detect_harm_enablement
@@ -53,9 +53,9 @@ __all__ = [
     "crisis_script_dominates",
     "crisis_support_rule",
     "detect_crisis_support",
-    "detector_predictions",
     "detect_harm_enablement",
     "detect_refusal",
+    "detector_predictions",
     "find_resources",
     "harm_enablement_rule",
     "is_crisis_script",

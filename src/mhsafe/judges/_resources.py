@@ -181,9 +181,12 @@ def find_resources(text: str, registry: CrisisLineRegistry | None = None) -> lis
         _NameHit(m.start(), m.end(), m.group(0), tuple(registry.lookup_name(m.group(0))))
         for m in name_re.finditer(text)
     ]
+    # a country word inside a line's name ('Lifeline Australia') names the line, not where
+    # the reader is, so it is not a country mention
     countries = [
         _CountryHit(m.start(), m.end(), m.group(0), country_codes[m.group(0).lower()])
         for m in country_re.finditer(text)
+        if not any(n.start <= m.start() and m.end() <= n.end for n in names)
     ]
     numbers = [_Hit(m.start(1), m.end(1), m.group(1)) for m in _NUMBER.finditer(text)]
     mentions: list[tuple[int, ResourceMention]] = []

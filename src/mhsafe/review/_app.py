@@ -22,8 +22,7 @@ from mhsafe.review import _routes_admin, _routes_auth, _routes_review
 from mhsafe.review._deps import NotAuthenticated, ReviewContext, render
 from mhsafe.review._form import load_form_spec
 from mhsafe.review._security import LoginRateLimiter, SessionCodec
-from mhsafe.store import Store
-from mhsafe.store._review import ReviewDesk
+from mhsafe.store import ReviewDesk, Store
 
 #: Paths anyone may reach; everything else refuses anonymous users (tested route by route).
 PUBLIC_PATHS: frozenset[str] = frozenset({"/login", "/static"})

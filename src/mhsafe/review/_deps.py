@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from mhsafe.review._form import FormSpec
 from mhsafe.review._security import LoginRateLimiter, SessionCodec, SessionData, csrf_ok
-from mhsafe.store._review import ReviewDesk, UserView
+from mhsafe.store import ReviewDesk, UserView
 
 SESSION_COOKIE = "mhsafe_review_session"
 #: Largest id the routes accept: the 32-bit range every database's INTEGER holds. Without the

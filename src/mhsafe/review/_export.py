@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mhsafe.store._review import EXPORT_COLUMNS
+from mhsafe.store import EXPORT_COLUMNS
 
 _TYPES: dict[str, pa.DataType] = {
     "adjudication_id": pa.int64(),

@@ -33,7 +33,7 @@ from mhsafe.stats import (
     rate,
     sensitivity_specificity,
 )
-from mhsafe.store._review import DecidedItem
+from mhsafe.store import DecidedItem
 
 CONFIDENCE = 0.95
 

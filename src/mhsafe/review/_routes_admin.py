@@ -119,10 +119,11 @@ def resolve(
     item_id: ItemId,
     raw: AnswersForm,
 ) -> Response:
-    """An admin's final answer on a disputed (or reviewed) item: appended with
-    ``is_resolution`` set; it wins over every reviewer's row in the metrics."""
+    """An admin's final answer on a reviewed item: appended with ``is_resolution`` set; it
+    wins over every reviewer's row in the metrics. Meant for disputes, but allowed once any
+    review exists, so an item whose second reviewer left is never stuck."""
     item = load_item_for(ctx, admin, item_id)
-    if item.status not in ("disputed", "reviewed", "resolved"):
+    if item.n_adjudications == 0:
         raise HTTPException(status_code=409, detail="nothing to resolve before a review")
     answers, errors = parse_or_none(ctx, raw)
     if answers is None:

@@ -20,7 +20,7 @@ from mhsafe.review._deps import (
     render,
 )
 from mhsafe.review._form import AdjudicationAnswers, parse_answers
-from mhsafe.store._review import ITEM_STATUSES, ItemView, UserView
+from mhsafe.store import ITEM_STATUSES, ItemView, UserView
 
 router = APIRouter()
 
@@ -106,7 +106,7 @@ def item_page(
         "errors": errors or {},
         "prefill": prefill,
         "can_adjudicate": user.id in assigned_ids and item.status != "resolved",
-        "can_resolve": is_admin and item.status in ("disputed", "resolved", "reviewed"),
+        "can_resolve": is_admin and item.n_adjudications > 0,
         "disagreements": ctx.desk.disagreements(item.id) if is_admin else [],
         "assignable": [
             u for u in ctx.desk.list_users(active_only=True) if u.id not in assigned_ids

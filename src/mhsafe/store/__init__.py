@@ -8,6 +8,18 @@ need their own queries inside ``Store.session()``.
 """
 
 from mhsafe.store._engine import DEFAULT_URL, ENV_VAR, resolve_url
+from mhsafe.store._review import EXPORT_COLUMNS, ITEM_STATUSES, ReviewDesk, needs_double_review
+from mhsafe.store._review_views import (
+    AdjudicationView,
+    Assignee,
+    AssignmentReport,
+    DecidedItem,
+    EventView,
+    ItemSummary,
+    ItemView,
+    LoginUser,
+    UserView,
+)
 from mhsafe.store._store import Store, new_run_id
 from mhsafe.store._tables import (
     APPEND_ONLY_TABLES,
@@ -38,12 +50,23 @@ __all__ = [
     "APPEND_ONLY_TABLES",
     "DEFAULT_URL",
     "ENV_VAR",
+    "EXPORT_COLUMNS",
+    "ITEM_STATUSES",
     "AdjudicationRow",
+    "AdjudicationView",
+    "Assignee",
+    "AssignmentReport",
     "AuditEventRow",
     "Base",
     "CaseRow",
+    "DecidedItem",
+    "EventView",
+    "ItemSummary",
+    "ItemView",
     "JudgmentRow",
+    "LoginUser",
     "ReviewAssignmentRow",
+    "ReviewDesk",
     "ReviewItemIn",
     "ReviewItemOut",
     "ReviewItemRow",
@@ -57,7 +80,9 @@ __all__ = [
     "StoredVerdict",
     "TranscriptRow",
     "UserRow",
+    "UserView",
     "VerdictRow",
+    "needs_double_review",
     "new_run_id",
     "resolve_url",
 ]

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from mhsafe.audit.synth import generate, load_registry
 from mhsafe.audit.synth import _templates as templates
+from mhsafe.audit.synth import generate, load_registry
 from mhsafe.schema import RISK_CATEGORIES, Transcript
 
 LABEL_KEYS = {"risk", "category", "acute", "risk_turn", "intervention", "hallucinated_number",

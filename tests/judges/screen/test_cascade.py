@@ -66,12 +66,26 @@ def test_only_undecided_turns_are_embedded() -> None:
     texts = ["i want to kms", "recipe for soup please", "i feel so heavy and empty",
              "i feel empty but fine"]
     results, counts = screen.screen_turns_counted(texts)
-    assert fake.seen == ["i feel so heavy and empty", "i feel empty but fine"]
+    # undecided turns for the risk decision, then the lexicon hit for the acute head only
+    assert fake.seen == ["i feel so heavy and empty", "i feel empty but fine", "i want to kms"]
     assert [r.risk for r in results] == [True, False, True, False]
     assert [r.stage for r in results] == ["lexicon", "lexicon", "embedding", "embedding"]
     assert counts == ScreenCounts(turns=4, lexicon_risk=1, lexicon_clear=1,
-                                  lexicon_undecided=2, embedded=2, embedding_risk=1,
-                                  embedding_clear=1)
+                                  lexicon_undecided=2, embedded=2, embedded_for_acuity=1,
+                                  embedding_risk=1, embedding_clear=1)
+
+
+def test_acute_head_can_raise_acuity_of_a_lexicon_hit() -> None:
+    classifier = _classifier()
+    classifier.acute_coef[0] = 50.0  # the 'heavy' direction is acute for this fake head
+    fake = FakeEmbedder()
+    screen = RiskScreen(ScreenConfig(), embedder=fake, classifier=classifier)
+    off = RiskScreen(ScreenConfig(acute_head_on_lexicon_hits=False), embedder=FakeEmbedder(),
+                     classifier=classifier)
+    text = "kms, everything is heavy"
+    assert screen.screen_turns([text])[0].acute is True
+    assert "embed.acute" in screen.screen_turns([text])[0].matched
+    assert off.screen_turns([text])[0].acute is False
 
 
 def test_gate_undecided_skips_adjacent_only_turns() -> None:
@@ -82,7 +96,7 @@ def test_gate_undecided_skips_adjacent_only_turns() -> None:
 
 
 def test_gate_all_embeds_lexicon_clear_turns_too() -> None:
-    screen, fake = _screen(embed_gate="all")
+    screen, fake = _screen(embed_gate="all", acute_head_on_lexicon_hits=False)
     screen.screen_turns(["recipe for soup please", "kms"])
     assert fake.seen == ["recipe for soup please"]
 
@@ -118,7 +132,7 @@ def test_embedding_failure_fails_closed() -> None:
 
 
 def test_conversation_first_risk_turn_indexes_messages() -> None:
-    screen, fake = _screen()
+    screen, _ = _screen()
     messages = [
         Message(role="system", content="be kind"),
         Message(role="user", content="work is busy"),
@@ -142,7 +156,9 @@ def test_turns_after_a_decisive_hit_are_not_embedded() -> None:
         [Message(role="user", content="i feel empty")],
     ]
     first, second = screen.screen_conversations(conversations)
-    assert fake.seen == ["i feel empty"]  # only the second conversation's turn
+    # the skipped turn of the first conversation is never embedded; its lexicon hit is, for
+    # acuity only
+    assert fake.seen == ["i feel empty", "kms"]
     assert first.risk_turn == 0 and first.counts.skipped_after_risk == 1
     assert second.risk_turn is None and second.result.risk is False
 

@@ -68,6 +68,11 @@ class _Conversation:
 
     def user(self, text: str) -> int:
         text = text.strip()
+        voice = self.spec["voice"]
+        if self.rng.random() < voice["p_prefix"]:
+            text = self.rng.choice(voice["prefixes"]) + text
+        if self.rng.random() < voice["p_suffix"]:
+            text = text.rstrip(".") + self.rng.choice(voice["suffixes"])
         if self.lowercase:
             text = text.lower()
         elif text and text[0].islower() and self.rng.random() < 0.5:

@@ -117,6 +117,7 @@ class RiskScreen:
             hits = [self._lexicon.match(t) for t in texts]
         results: list[ScreenResult] = []
         to_embed: list[int] = []
+        for_acuity: list[int] = []
         for k, text in enumerate(texts):
             hit = hits[k] if hits is not None else None
             result = hit.result if hit else ScreenResult(risk=None, stage="none")
@@ -129,9 +130,17 @@ class RiskScreen:
                     counts.lexicon_undecided += 1
             if k not in skip and self._wants_embedding(hit, text):
                 to_embed.append(k)
+            elif (
+                hit is not None
+                and result.risk is True
+                and not hit.third_person
+                and not result.acute
+                and self.config.acute_head_on_lexicon_hits
+            ):
+                for_acuity.append(k)
             results.append(result)
-        if to_embed and self.config.embedding:
-            self._embed_into(texts, hits, to_embed, results, counts)
+        if (to_embed or for_acuity) and self.config.embedding:
+            self._embed_into(texts, hits, to_embed, for_acuity, results, counts)
         if not self.config.embedding and hits is not None:
             results = [self._resolve_without_embedding(r) for r in results]
         counts.unresolved = sum(
@@ -159,15 +168,19 @@ class RiskScreen:
         texts: list[str],
         hits: list[LexiconHit] | None,
         to_embed: list[int],
+        for_acuity: list[int],
         results: list[ScreenResult],
         counts: ScreenCounts,
     ) -> None:
+        """Embed undecided turns (risk decision) and lexicon-flagged turns without an acute
+        marker (acuity only: the marker list is narrow, and these turns are rare) in one
+        batch."""
         if self._embed_error is not None:
             return
         try:
             embedder, classifier = self._models()
             before = embedder.cache_hits
-            vectors = embedder.encode([texts[k] for k in to_embed])
+            vectors = embedder.encode([texts[k] for k in to_embed + for_acuity])
             predictions = classifier.predict(vectors)
         except Exception as exc:  # fail closed: undecided turns stay risk=None
             self._embed_error = f"{type(exc).__name__}: {exc}"
@@ -175,6 +188,7 @@ class RiskScreen:
                       type(exc).__name__)
             return
         counts.embedded += len(to_embed)
+        counts.embedded_for_acuity += len(for_acuity)
         counts.cache_hits += embedder.cache_hits - before
         threshold = self._threshold(classifier)
         acute_threshold = (
@@ -182,7 +196,12 @@ class RiskScreen:
             if self.config.acute_threshold is not None
             else classifier.acute_threshold
         )
-        for k, pred in zip(to_embed, predictions, strict=True):
+        for k, pred in zip(for_acuity, predictions[len(to_embed):], strict=True):
+            if pred.p_acute >= acute_threshold:
+                results[k] = results[k].model_copy(
+                    update={"acute": True, "matched": [*results[k].matched, "embed.acute"]}
+                )
+        for k, pred in zip(to_embed, predictions[: len(to_embed)], strict=True):
             hit = hits[k] if hits is not None else None
             risk = pred.p_risk >= threshold
             third = hit is not None and hit.third_person

@@ -28,6 +28,8 @@ class ScreenConfig(BaseModel):
     chosen by cross-validation on the training set (stored in the ``.npz``); ``None`` means "use
     the shipped one". With the embedding stage off, ``weak_hit_is_risk`` decides what an
     undecided lexicon hit becomes (True: flag it, the sensitive choice).
+    ``acute_head_on_lexicon_hits`` also embeds lexicon-flagged turns that carry no acute
+    marker, for the acute head only (their risk stays the lexicon's decision).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -38,6 +40,7 @@ class ScreenConfig(BaseModel):
     embedding_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     acute_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     weak_hit_is_risk: bool = True
+    acute_head_on_lexicon_hits: bool = True
     batch_size: int = Field(default=64, ge=1)
     cache_size: int = Field(default=200_000, ge=0)
 
@@ -58,6 +61,7 @@ class ScreenCounts(BaseModel):
     lexicon_clear: int = 0
     lexicon_undecided: int = 0
     embedded: int = 0
+    embedded_for_acuity: int = 0
     cache_hits: int = 0
     embedding_risk: int = 0
     embedding_clear: int = 0

@@ -108,6 +108,7 @@ class Lexicon:
         self._first = _compile(spec.get("first_person", []), "f")
         self._acute = _compile(spec.get("acute", []), "a")
         self._adjacent = _compile(spec.get("adjacent", []), "j")
+        self._match_cached = lru_cache(maxsize=65_536)(self._match)
         self._strength: dict[str, Strength] = {}
         self._category_of: dict[str, RiskCategory] = {}
         self._categories: dict[RiskCategory, _Section] = {}
@@ -128,7 +129,11 @@ class Lexicon:
 
     def match(self, text: str) -> LexiconHit:
         """Screen one user turn. ``risk`` is True (settled), False (settled) or None (undecided,
-        for the embedding stage)."""
+        for the embedding stage). Results are cached by text: logs repeat short turns ("ok",
+        "thanks", greetings) far more than one would guess."""
+        return self._match_cached(text)
+
+    def _match(self, text: str) -> LexiconHit:
         norm = _SPACE.sub(" ", text.translate(_QUOTES).lower()).strip()
         masked, negatives = self._hard_negatives.mask(norm)
         decisive: list[str] = []
@@ -159,8 +164,8 @@ class Lexicon:
             result = ScreenResult(
                 risk=None, category=hint, score=score, stage="lexicon", matched=matched
             )
-        elif adjacent:
-            result = ScreenResult(risk=None, score=0.2, stage="lexicon", matched=matched)
+        elif adjacent or acute:
+            result = ScreenResult(risk=None, score=0.2, stage="lexicon", matched=matched + acute)
         else:
             result = ScreenResult(risk=False, score=0.0, stage="lexicon", matched=matched)
         return LexiconHit(

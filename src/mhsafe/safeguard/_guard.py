@@ -1,0 +1,265 @@
+"""The layers in order, for one request: assess, crisis mode, upstream, check, support, log.
+
+Order matters and is the design:
+
+1. assess the latest user turn (screen + current-risk cues, protocol-aware);
+2. update crisis mode (enter on acute risk, exit only by the configured rule);
+3. in crisis mode the reply is ours alone -- the model is not asked, so nothing it could say
+   (a method, a made-up number, small talk) can reach someone with a plan;
+4. otherwise ask the upstream, check its reply (block harm, strip unverified numbers), and add
+   support when risk was found -- outside an exercise, or when the screen could not decide
+   (fail closed); inside an exercise non-acute risk gets one safety question, not a script;
+5. log the turn with every decision, in the audit's format.
+
+An upstream failure never yields an unchecked reply: with risk found the user gets the crisis
+support alone (configurable), otherwise :class:`UpstreamError` reaches the client as a 502.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mhsafe.judges import CrisisLineRegistry, detect_crisis_support
+from mhsafe.judges.screen import RiskScreen
+from mhsafe.schema import Message
+
+from ._assess import Assessment, Assessor
+from ._config import SafeguardConfig
+from ._decision import SafeguardDecision
+from ._log import ConversationLog
+from ._output import check_reply
+from ._protocol import load_protocol_cues
+from ._responses import fill, load_responses
+from ._state import CrisisModes, CrisisState, conversation_id
+from ._upstream import Upstream, UpstreamError
+
+
+@dataclass
+class GuardedTurn:
+    """What the proxy answers for one request, and why."""
+
+    conversation_id: str
+    turn: int
+    reply: str
+    exercise: str | None
+    locale: str
+    crisis_mode: bool
+    upstream_called: bool
+    decisions: list[SafeguardDecision] = field(default_factory=list)
+
+
+class Safeguard:
+    """The layered safeguard around one upstream model."""
+
+    def __init__(
+        self,
+        upstream: Upstream,
+        config: SafeguardConfig | None = None,
+        *,
+        screen: RiskScreen | None = None,
+        registry: CrisisLineRegistry | None = None,
+        log: ConversationLog | None = None,
+    ) -> None:
+        self.upstream = upstream
+        self.config = config or SafeguardConfig()
+        self.cues = load_protocol_cues()
+        self.assessor = Assessor(self.config.input_screen, self.cues, screen)
+        self.modes = CrisisModes(self.config.crisis.max_conversations)
+        self.registry = registry
+        if log is None and self.config.log.path is not None:
+            log = ConversationLog(self.config.log.path, redact_text=self.config.log.redact)
+        self.log = log
+
+    async def respond(
+        self,
+        messages: Sequence[Message],
+        *,
+        user: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        max_tokens: int | None = None,
+    ) -> GuardedTurn:
+        """Guard one chat-completion request; raises :class:`UpstreamError` (after logging)
+        when no checked reply can be given."""
+        began = time.perf_counter()
+        cfg = self.config
+        meta = dict(metadata or {})
+        user_turns = [m.content for m in messages if m.role == "user"]
+        turn = len(user_turns)
+        conv = conversation_id(messages, user, meta)
+        locale = str(meta.get("locale") or cfg.locale).upper()
+        exercise = self.cues.exercise_for(messages, meta) if cfg.protocol.enabled else None
+        latest = messages[-1].content if messages and messages[-1].role == "user" else None
+        result = GuardedTurn(conv, turn, "", exercise, locale, False, False)
+        state = self._state(conv, user_turns, exercise)
+        if latest is not None:
+            assessment = await self.assessor.assess(latest, turn=turn, exercise=exercise)
+        else:
+            assessment = Assessment("none", "no_user_turn")
+        result.decisions.extend(assessment.decisions)
+        if cfg.crisis.enabled:
+            entered = self._advance(state, assessment, latest or "", turn, result.decisions)
+            self.modes.put(conv, state)
+            result.crisis_mode = state.active
+            if state.active:
+                if entered and exercise is not None:
+                    result.decisions.append(SafeguardDecision(
+                        layer="protocol", action="step_out", reason=assessment.reason, turn=turn,
+                        detail={"exercise": exercise}))
+                template = load_responses().acute if entered else load_responses().crisis_mode
+                result.reply = fill(template, locale, self.registry)
+                result.decisions.append(SafeguardDecision(
+                    layer="crisis", action="crisis_reply", reason=state.reason or "crisis_mode",
+                    turn=turn))
+                self._write(result, messages, began)
+                return result
+        await self._model_reply(result, messages, assessment, max_tokens, began)
+        self._write(result, messages, began)
+        return result
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def _state(self, conv: str, user_turns: list[str], exercise: str | None) -> CrisisState:
+        """The conversation's crisis state; a fresh one on its first turn; rebuilt from the
+        earlier user turns when memory has none (evicted, or the proxy restarted)."""
+        if not self.config.crisis.enabled or len(user_turns) <= 1:
+            return CrisisState()
+        known = self.modes.get(conv)
+        if known is not None:
+            return known
+        state = CrisisState()
+        earlier = user_turns[:-1]
+        if not self.config.input_screen.enabled:
+            return state
+        for index, (text, screened) in enumerate(
+            zip(earlier, self.assessor.screen_many(earlier), strict=True), start=1
+        ):
+            past = self.assessor.combine(text, screened, turn=index, exercise=exercise)
+            self._advance(state, past, text, index, [])
+        return state
+
+    def _advance(
+        self,
+        state: CrisisState,
+        assessment: Assessment,
+        text: str,
+        turn: int,
+        decisions: list[SafeguardDecision],
+    ) -> bool:
+        """Apply one turn to crisis mode; True when this turn entered it."""
+        rule = self.config.crisis.exit_rule
+        if state.active:
+            clear = assessment.level == "none"
+            state.clear_turns = state.clear_turns + 1 if clear else 0
+            said_safe = self.cues.states_safe(text) if clear else []
+            if rule == "states_safe" and said_safe:
+                reason = said_safe[0]
+            elif rule == "clear_turns" and state.clear_turns >= self.config.crisis.exit_clear_turns:
+                reason = f"clear_turns:{state.clear_turns}"
+            else:
+                decisions.append(SafeguardDecision(
+                    layer="crisis", action="stay_in_crisis_mode", reason=rule, turn=turn,
+                    detail={"since_turn": state.since_turn}))
+                return False
+            state.active, state.since_turn, state.reason, state.clear_turns = False, None, None, 0
+            decisions.append(SafeguardDecision(
+                layer="crisis", action="exit_crisis_mode", reason=reason, turn=turn))
+        if assessment.level == "acute":
+            state.active, state.since_turn, state.reason = True, turn, assessment.reason
+            state.clear_turns = 0
+            decisions.append(SafeguardDecision(
+                layer="crisis", action="enter_crisis_mode", reason=assessment.reason, turn=turn))
+            return True
+        return False
+
+    async def _model_reply(
+        self,
+        result: GuardedTurn,
+        messages: Sequence[Message],
+        assessment: Assessment,
+        max_tokens: int | None,
+        began: float,
+    ) -> None:
+        cfg = self.config
+        turn, locale, exercise = result.turn, result.locale, result.exercise
+        level = assessment.level
+        if level == "unresolved" and cfg.input_screen.on_unresolved == "error":
+            self._write(result, messages, began, error="screen_unresolved")
+            raise UpstreamError("screen_unresolved", 503)
+        in_protocol = exercise is not None and level == "risk"
+        needs_support = cfg.crisis.enabled and level in ("risk", "unresolved") and not in_protocol
+        if needs_support and assessment.about_someone_else:
+            needs_support = False
+            result.decisions.append(SafeguardDecision(
+                layer="crisis", action="pass", reason="about_someone_else", turn=turn))
+        budget = min(max_tokens or cfg.max_tokens, cfg.max_tokens)
+        result.upstream_called = True
+        try:
+            raw = await self.upstream.complete(messages, max_tokens=budget)
+        except UpstreamError as exc:
+            result.decisions.append(SafeguardDecision(
+                layer="upstream", action="error", reason=exc.kind, turn=turn))
+            if needs_support and cfg.crisis.reply_on_upstream_failure:
+                result.reply = fill(load_responses().support_only, locale, self.registry)
+                result.decisions.append(SafeguardDecision(
+                    layer="crisis", action="crisis_reply", reason="upstream_failed", turn=turn))
+                return
+            self._write(result, messages, began, error=exc.kind)
+            raise
+        checked = check_reply(raw, turn=turn, locale=locale, config=cfg.output_check,
+                              registry=self.registry)
+        result.decisions.extend(checked.decisions)
+        reply = checked.text
+        if needs_support:
+            if checked.blocked:
+                pass  # the rewrite already carries support and resources
+            elif detect_crisis_support(reply).is_support:
+                result.decisions.append(SafeguardDecision(
+                    layer="crisis", action="pass", reason="model_gave_support", turn=turn))
+            else:
+                support = fill(load_responses().support, locale, self.registry)
+                reply = f"{reply.rstrip()}\n\n{support}"
+                result.decisions.append(SafeguardDecision(
+                    layer="crisis", action="add_support", reason=assessment.reason, turn=turn))
+        elif in_protocol and cfg.crisis.enabled:
+            result.decisions.append(SafeguardDecision(
+                layer="protocol", action="stay_in_protocol", reason=f"exercise:{exercise}",
+                turn=turn))
+            if cfg.protocol.checkin and not checked.blocked:
+                reply = f"{reply.rstrip()}\n\n{load_responses().exercise_checkin}"
+                result.decisions.append(SafeguardDecision(
+                    layer="protocol", action="checkin", reason=assessment.reason, turn=turn))
+        result.reply = reply.strip()
+
+    def _write(
+        self,
+        result: GuardedTurn,
+        messages: Sequence[Message],
+        began: float,
+        error: str | None = None,
+    ) -> None:
+        if self.log is None:
+            return
+        self.log.write(
+            conversation_id=result.conversation_id,
+            messages=messages,
+            reply=None if error else result.reply,
+            decisions=result.decisions,
+            metadata={
+                "conversation_id": result.conversation_id,
+                "turn": result.turn,
+                "locale": result.locale,
+                "exercise": result.exercise,
+                "crisis_mode": result.crisis_mode,
+                "upstream": self.upstream.name,
+                "upstream_called": result.upstream_called,
+                "error": error,
+                "latency_ms": round((time.perf_counter() - began) * 1000, 2),
+                "layers": self.config.layers(),
+            },
+        )
+
+
+__all__ = ["GuardedTurn", "Safeguard"]
