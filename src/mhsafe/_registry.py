@@ -6,6 +6,11 @@ without mhsafe's own CLI.
 """
 
 from mhsafe.models import _provider  # noqa: F401  (registers mhsafe/local)
+from mhsafe.suites._evidence_suites import (  # noqa: F401
+    clinical_facts,
+    consistency,
+    demographic,
+)
 from mhsafe.suites._tasks import (  # noqa: F401
     harmful_content,
     jailbreak,
@@ -13,3 +18,4 @@ from mhsafe.suites._tasks import (  # noqa: F401
     refusal_robustness,
     suicide_risk,
 )
+

@@ -105,44 +105,71 @@ def eval_command(
     judge: list[str] = typer.Option([], "--judge", help="LLM judge model(s); rules always run."),
     epochs: int = typer.Option(1, "--epochs", min=1),
     limit: int | None = typer.Option(None, "--limit", min=1, help="First K items only."),
-    resume: str | None = typer.Option(None, "--resume", help="Run id to continue after a crash."),
-    dataset: str | None = typer.Option(None, "--dataset", help="CSV/TSV/JSONL/Parquet/Arrow file."),
-    fields: str | None = typer.Option(None, "--fields", help="prompt=col,category=col,..."),
+    resume: str | None = typer.Option(None, "--resume", help="Run id to continue after a crash (its model, epochs, judges and limits are reused)."),
+    dataset: str | None = typer.Option(None, "--dataset", help="CSV/TSV/JSONL/Parquet/Arrow file or `datasets` folder."),
+    fields: str | None = typer.Option(None, "--fields", help="prompt=col,category=col,label=col,id=col,expected=col"),
+    expected_map: str | None = typer.Option(None, "--expected-map", help="Label map for --dataset (default, xstest, binary_harm)."),
     max_tokens: int = typer.Option(160, "--max-tokens", min=1),
+    turns: int | None = typer.Option(None, "--turns", min=1, help="Clinical suites: patient turns."),
+    patient: str | None = typer.Option(None, "--patient", help="Clinical suites: simulated-patient model."),
     max_connections: int = typer.Option(4, "--max-connections", min=1),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Bypass Inspect's model cache."),
     log_dir: str = typer.Option("logs", "--log-dir"),
     db: str | None = DbOption,
 ) -> None:
     """Run a suite against a model; print per-category rates and store every verdict."""
     from rich.console import Console
+    from rich.markup import escape
 
     from mhsafe.report import failure_rates, print_rate_table
     from mhsafe.store import Store
-    from mhsafe.suites import load_dataset_file, load_suite, run_suite, safety_task
+    from mhsafe.suites import load_dataset_file, load_suite, run_kind, run_suite, task_for
 
     console = Console()
     store = Store(db)
+    if resume:
+        previous = store.get_run(resume)
+        if previous is None:
+            raise typer.BadParameter(f"no run {resume!r} in the store", param_hint="--resume")
+        if previous.name != suite:
+            raise typer.BadParameter(f"run {resume} is a {previous.name} run, not {suite}")
+        config = previous.config or {}
+        model = previous.model or model
+        judge = list(config.get("judges", judge))
+        epochs = int(config.get("epochs", epochs))
+        limit = config.get("limit", limit)
+        max_tokens = int(config.get("max_tokens", max_tokens))
+        dataset = config.get("dataset", dataset)
+        fields = config.get("fields", fields)
+        expected_map = config.get("expected_map", expected_map)
     if dataset:
-        loaded = load_dataset_file(dataset, _parse_fields(fields), suite=suite)
+        loaded = load_dataset_file(
+            dataset, _parse_fields(fields), suite=suite, expected_map=expected_map
+        )
         for bad in loaded.quarantined:
-            console.print(f"[yellow]quarantined[/] {bad}")
+            console.print(f"[yellow]quarantined[/] {escape(str(bad))}")
         cases = loaded.cases
     else:
         cases = load_suite(suite)
-    task = safety_task(suite, epochs=epochs, judge=judge, max_tokens=max_tokens, cases=cases)
+    task = task_for(
+        suite, cases, epochs=epochs, judge=judge, max_tokens=max_tokens, cache=not no_cache,
+        turns=turns, patient=patient,
+    )
     outcome = run_suite(
         task,
         suite=suite,
         cases=cases,
         model=model,
         store=store,
+        kind=run_kind(suite),
         judges=judge,
         epochs=epochs,
         limit=limit,
         resume=resume,
         log_dir=log_dir,
         max_connections=max_connections,
-        config={"max_tokens": max_tokens, "dataset": dataset},
+        config={"max_tokens": max_tokens, "dataset": dataset, "fields": fields,
+                "expected_map": expected_map},
     )
     verdicts = store.verdicts(outcome.run_id)
     print_rate_table(
@@ -485,6 +512,49 @@ def review_seed_demo_command(db: str | None = _REVIEW_DB) -> None:
 
 
 # --- safeguard: proxy -----------------------------------------------------------------------
+
+
+@app.command("proxy")
+def proxy_command(
+    upstream: str = typer.Option(..., "--upstream", help="Model behind the proxy (Inspect name)."),
+    upstream_base_url: str | None = typer.Option(
+        None, "--upstream-base-url", help="Talk OpenAI to this /v1 URL directly (faster)."),
+    upstream_api_key_env: str = typer.Option(
+        "OPENAI_API_KEY", "--upstream-api-key-env", help="Env var holding the upstream's key."),
+    config: str | None = typer.Option(None, "--config", help="SafeguardConfig YAML."),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8787, "--port", min=1, max=65535),
+    log: str | None = typer.Option(None, "--log", help="Conversation log (audit JSONL)."),
+    no_redact: bool = typer.Option(False, "--no-redact", help="Log raw text (avoid)."),
+    locale: str | None = typer.Option(None, "--locale", help="Default locale, e.g. US, GB."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", min=1),
+) -> None:
+    """Serve an OpenAI-compatible safeguard proxy in front of --upstream.
+
+    Point any client at http://HOST:PORT/v1; for Inspect use --model openai-api/mhsafe/proxy
+    with MHSAFE_BASE_URL=http://HOST:PORT/v1 and MHSAFE_API_KEY=anything.
+    """
+    import os
+    from pathlib import Path
+
+    import uvicorn
+
+    from mhsafe.safeguard import SafeguardConfig, create_proxy_app
+
+    settings = SafeguardConfig.from_yaml(config) if config else SafeguardConfig()
+    if locale:
+        settings.locale = locale.upper()
+    if max_tokens:
+        settings.max_tokens = max_tokens
+    if log:
+        settings.log.path = Path(log)
+    if no_redact:
+        settings.log.redact = False
+    web = create_proxy_app(upstream, settings, upstream_base_url=upstream_base_url,
+                           upstream_api_key=os.environ.get(upstream_api_key_env))
+    typer.echo(f"mhsafe proxy -> {upstream} on http://{host}:{port}/v1 "
+               f"(layers: {', '.join(k for k, on in settings.layers().items() if on)})", err=True)
+    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
 
 # --- report: report, gate, demo -------------------------------------------------------------
 

@@ -45,6 +45,7 @@ def clinical_task(
     patient_max_tokens: int = 48,
     judge_max_tokens: int = 200,
     judge_timeout_s: float = 60.0,
+    judge_retries: int = 1,
     personas: str | Path | None = None,
     cases: list[Case] | None = None,
     cache: bool = True,
