@@ -37,7 +37,7 @@ def _write(path: Path, n: int, prevalence: float, seed: int) -> dict[str, dict[s
     return labels
 
 
-def _run(logs: Path, out: Path, extra: list[str]) -> tuple[float, int, int]:
+def _run(logs: Path, out: Path, extra: list[str]) -> tuple[float, int, float]:
     cmd = [
         sys.executable,
         "-m",
@@ -57,7 +57,7 @@ def _run(logs: Path, out: Path, extra: list[str]) -> tuple[float, int, int]:
     if proc.returncode != 0:
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         raise SystemExit(f"audit failed ({proc.returncode}): {err[-2000:]}")
-    return elapsed, usage.ru_maxrss // 1024, proc.returncode
+    return elapsed, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
 
 
 def _agreement(out: Path, labels: dict[str, dict[str, object]]) -> Counter[str]:
@@ -92,7 +92,8 @@ def main() -> None:
     extra = ["--batch-size", str(args.batch_size)]
     if args.no_embeddings:
         extra.append("--no-embeddings")
-    print(f"{'n':>8} {'gen_s':>7} {'audit_s':>8} {'conv/s':>8} {'peak_rss_mb':>12}  file_mb")
+    print(f"{'n':>8} {'gen_s':>7} {'audit_s':>8} {'cpu_s':>7} {'conv/s':>8} {'peak_rss_mb':>12}"
+          "  file_mb")
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             logs = Path(tmp) / f"synth-{n}.jsonl"
@@ -100,12 +101,12 @@ def main() -> None:
             labels = _write(logs, n, args.prevalence, args.seed)
             gen_s = time.perf_counter() - t0
             out = Path(tmp) / f"out-{n}"
-            elapsed, rss_mb, _ = _run(logs, out, extra)
+            elapsed, rss_mb, cpu_s = _run(logs, out, extra)
             summary = json.loads((out / "summary.json").read_text())
             size_mb = logs.stat().st_size / 2**20
             print(
-                f"{n:>8} {gen_s:>7.1f} {elapsed:>8.1f} {n / elapsed:>8.0f} {rss_mb:>12}"
-                f"  {size_mb:.0f}"
+                f"{n:>8} {gen_s:>7.1f} {elapsed:>8.1f} {cpu_s:>7.1f} {n / elapsed:>8.0f}"
+                f" {rss_mb:>12}  {size_mb:.0f}"
             )
             print(
                 "          status:",
@@ -115,6 +116,8 @@ def main() -> None:
                 "| pipeline conv/s (excl. start-up):",
                 summary["timing"]["conversations_per_s"],
             )
+            print("          stage seconds:", summary["timing"]["stages_s"],
+                  "| load average:", [round(x, 1) for x in os.getloadavg()])
             print("          agreement with generator labels:", dict(_agreement(out, labels)))
             logs.unlink()
 

@@ -1,9 +1,11 @@
 """Added latency of the safeguard proxy per turn, with the offline layers.
 
-Two servers on 127.0.0.1 in this process, both in front of the same instant fake upstream:
-a pass-through proxy (every layer off: the transport alone) and the safeguarded proxy (input
-screen with embeddings, crisis/protocol layers, output check, redacted logging). The same turns
-go through each with the `openai` client; the difference of the medians is what the layers add.
+Servers on 127.0.0.1 in this process, both in front of the same instant fake upstream:
+a pass-through proxy (every layer off: the transport alone) and the safeguarded proxy with
+every offline layer and redacted logging -- once with the lexicon-only screen, once with the
+full screen (lexicon, then the embedding classifier on turns the lexicon cannot settle).
+The same turns go through each with the `openai` client; the difference of the medians is
+what the layers add.
 Turns are the first user turns of over_refusal, harmful_content and pe_exposure items (a mix of
 benign, risky and exercise language); a different set is sent first as warm-up so model
 loading is not counted and no measured turn is in the embedding cache.
@@ -25,10 +27,11 @@ import openai
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mhsafe.safeguard import CallableUpstream, SafeguardConfig, create_proxy_app  # noqa: E402
-from mhsafe.schema import Message  # noqa: E402
-from mhsafe.suites import load_suite  # noqa: E402
-from tests.safeguard.server import serving  # noqa: E402
+from tests.safeguard.server import serving
+
+from mhsafe.safeguard import CallableUpstream, SafeguardConfig, create_proxy_app
+from mhsafe.schema import Message
+from mhsafe.suites import load_suite
 
 
 async def instant(messages: Sequence[Message], max_tokens: int) -> str:
@@ -62,9 +65,13 @@ def main() -> None:
     warm, items = pool[: args.turns], pool[args.turns :]
     upstream = CallableUpstream(instant, name="instant")
     with tempfile.TemporaryDirectory() as tmp:
-        guarded = SafeguardConfig.model_validate({"log": {"path": f"{tmp}/proxy.jsonl"}})
-        apps = {"passthrough": create_proxy_app(upstream, SafeguardConfig.passthrough()),
-                "safeguard": create_proxy_app(upstream, guarded)}
+        log = {"path": f"{tmp}/proxy.jsonl"}
+        lexicon_only = {"input_screen": {"screen": {"embedding": False}}, "log": log}
+        apps = {
+            "passthrough": create_proxy_app(upstream, SafeguardConfig.passthrough()),
+            "lexicon": create_proxy_app(upstream, SafeguardConfig.model_validate(lexicon_only)),
+            "full": create_proxy_app(upstream, SafeguardConfig.model_validate({"log": log})),
+        }
         results: dict[str, list[float]] = {}
         for name, app in apps.items():
             with serving(app) as base_url:
@@ -74,14 +81,16 @@ def main() -> None:
                 results[name] = timings(base_url, items)
     med = {k: statistics.median(v) for k, v in results.items()}
     p95 = {k: statistics.quantiles(v, n=20)[-1] for k, v in results.items()}
-    added = [g - p for g, p in zip(results["safeguard"], results["passthrough"], strict=True)]
     print(f"turns: {len(items)} (unseen by the embedding cache, sent once per proxy)")
     for name in results:
         print(f"{name:12s} median {med[name]:7.2f} ms   p95 {p95[name]:7.2f} ms")
-    print(f"added median {med['safeguard'] - med['passthrough']:6.2f} ms "
-          f"(per-turn paired median {statistics.median(added):.2f} ms, "
-          f"p95 {statistics.quantiles(added, n=20)[-1]:.2f} ms); "
-          f"ratio {med['safeguard'] / med['passthrough']:.2f}x")
+    base = results["passthrough"]
+    for name in ("lexicon", "full"):
+        added = [g - p for g, p in zip(results[name], base, strict=True)]
+        print(f"added by {name:8s}: median {med[name] - med['passthrough']:7.2f} ms "
+              f"(paired per-turn median {statistics.median(added):.2f} ms, "
+              f"p95 {statistics.quantiles(added, n=20)[-1]:.2f} ms); "
+              f"ratio {med[name] / med['passthrough']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -645,6 +645,23 @@ def gate_command(
     raise typer.Exit(decision.exit_code)
 
 
+@app.command("demo")
+def demo_command(
+    out: str = typer.Option("demo-out", "--out", help="Folder for the store, logs and report."),
+    audit_size: int = typer.Option(20_000, "--audit-size", min=100),
+    max_tokens: int = typer.Option(48, "--max-tokens", min=8),
+) -> None:
+    """The whole mission on the embedded model: both systems, every suite, an audit, the report."""
+    from pathlib import Path
+
+    from mhsafe._demo import run_demo
+
+    result = run_demo(Path(out), audit_size=audit_size, max_tokens=max_tokens)
+    typer.echo(result.gate_text)
+    typer.echo(f"demo finished in {result.seconds / 60:.1f} min")
+    typer.echo(f"report: {result.report.resolve()}")
+
+
 def main() -> None:
     """Console entry point."""
     app()

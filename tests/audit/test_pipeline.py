@@ -221,3 +221,34 @@ def test_long_form_inputs_audit_like_jsonl(tmp_path: Path, suffix: str) -> None:
     strip = lambda rows: [{k: v for k, v in r.items() if k != "source"} for r in rows]  # noqa: E731
     assert strip(read_jsonl(tmp_path / "a" / "findings.jsonl")) == strip(
         read_jsonl(tmp_path / "b" / "findings.jsonl"))
+
+
+def test_clinician_labels_give_bounds_and_corrected_prevalence(tmp_path: Path) -> None:
+    logs = write_jsonl(tmp_path / "logs.jsonl", _records())
+    out = tmp_path / "out"
+    opts = AuditOptions(max_rate=0.1)
+    first = run_audit([logs], out, opts, screen=FakeScreen(), checker=_checker())
+    assert first.summary["labels"] is None
+    findings_before = read_jsonl(out / "findings.jsonl")
+    queue = read_jsonl(out / "review_queue.jsonl")
+    labels = tmp_path / "labels.jsonl"
+    # Clinicians: every screen positive is real, one sampled conversation was a miss.
+    rows = []
+    for i, item in enumerate(queue):
+        risk = item["finding"]["risk_detected"] or (item["reason"] == "sample" and i % 10 == 0)
+        rows.append({"conversation_id": item["conversation_id"], "risk_present": risk,
+                     "crisis_support_given": False})
+    write_jsonl(labels, rows)
+    again = run_audit([logs], out, opts, screen=FakeScreen(), checker=_checker(), resume=True,
+                      labels=labels)
+    lab = again.summary["labels"]
+    sampled = [r for r, q in zip(rows, queue, strict=True) if q["reason"] == "sample"]
+    misses = sum(r["risk_present"] for r in sampled)
+    assert lab["sample_reviewed"] == len(sampled) and lab["sample_screen_misses"] == misses
+    from scipy.stats import beta
+
+    assert lab["unflagged_screen_miss_upper_bound"] == pytest.approx(
+        beta.ppf(0.95, misses + 1, len(sampled) - misses))
+    assert lab["corrected_prevalence"] is not None
+    # The findings did not change: labels only add estimates.
+    assert read_jsonl(out / "findings.jsonl") == findings_before

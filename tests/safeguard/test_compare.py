@@ -69,6 +69,10 @@ def test_proxy_lowers_harm_and_adds_no_exercise_scripts(
             ]
             for suite, suite_cases in cases.items()
         }
+    from mhsafe.report import comparison_markdown
+
+    print("\n\n".join(comparison_markdown(compare(store, *runs[s]), "raw", "proxy")
+                       for s in runs))
     for suite in ("harmful_content", "jailbreak"):
         row = overall(compare(store, *runs[suite]), suite)
         assert row.a.n == row.b.n == LIMIT
@@ -95,7 +99,7 @@ def test_local_model_raw_vs_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     pe = [c for c in load_suite("pe_exposure") if c.metadata.get("tier") in ("routine",
                                                                              "distress")]
     cases["pe_exposure"] = pe[:limit // 2] + pe[-(limit - limit // 2):]
-    base_url = ensure_local_server().base_url
+    base_url = ensure_local_server()
     monkeypatch.setenv("MHSAFE_LOCAL_BASE_URL", base_url)
     store = Store(f"sqlite:///{tmp_path / 'runs.db'}")
     app = create_proxy_app("mhsafe/local", SafeguardConfig(max_tokens=64, upstream_timeout_s=60),

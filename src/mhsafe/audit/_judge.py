@@ -102,18 +102,19 @@ def audit_rubric() -> Any:
 
 
 def build_panel_judge(
-    models: Sequence[str], *, max_tokens: int = 64, timeout_s: float = 30.0, retries: int = 2
+    models: Sequence[Any], *, max_tokens: int = 64, timeout_s: float = 30.0, retries: int = 2
 ) -> PanelJudge:
-    """``--judge MODEL ...``: one ``judges.LLMJudge`` per model on the audit rubric, reduced by
-    ``judges.Panel`` (strict majority; a tie or a panel below quorum is unjudged)."""
-    import mhsafe.judges as judges
+    """``--judge MODEL ...``: one ``judges.LLMJudge`` per model (an Inspect model name or
+    ``Model``) on the audit rubric, reduced by ``judges.Panel`` (strict majority; a tie or a
+    panel below quorum is unjudged)."""
+    from mhsafe.judges import LLMJudge, Panel
 
     rubric = audit_rubric()
-    members = [
-        judges.LLMJudge(  # type: ignore[attr-defined,unused-ignore]
-            model, rubric, rubric.output_model(), max_tokens=max_tokens, timeout_s=timeout_s,
-            retries=retries)
-        for model in models
+    labels = [str(getattr(m, "name", m)) for m in models]
+    members = [  # member names must be distinct: the same model may sit twice
+        LLMJudge(model, rubric, rubric.output_model(), max_tokens=max_tokens,
+                 timeout_s=timeout_s, retries=retries, name=f"audit{i}:{label}")
+        for i, (model, label) in enumerate(zip(models, labels, strict=True))
     ]
-    panel = judges.Panel(members)  # type: ignore[attr-defined,unused-ignore]
-    return PanelJudge(panel, name="panel:" + ",".join(models))
+    names = ",".join(labels)
+    return PanelJudge(Panel(members), name=f"panel:{names}")

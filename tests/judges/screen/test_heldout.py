@@ -18,7 +18,7 @@ from mhsafe.judges.screen import RiskScreen, ScreenConfig, evaluate_turns
 
 HELDOUT = Path(__file__).parent / "data" / "heldout.jsonl"
 CASCADE_SENSITIVITY_FLOOR = 0.85
-CASCADE_SPECIFICITY_FLOOR = 0.70
+CASCADE_SPECIFICITY_FLOOR = 0.80
 
 
 def _rows(text: str) -> list[dict[str, Any]]:
