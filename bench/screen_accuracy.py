@@ -58,7 +58,7 @@ def _row(name: str, c: Confusion) -> dict[str, Any]:
         "sensitivity": _ci(c.tp, c.tp + c.fn),
         "specificity": _ci(c.tn, c.tn + c.fp),
         **{f"recall {cat}": _ci(*c.by_category.get(cat, [0, 0])) for cat in CATEGORIES},
-        "category correct | detected": _ci(c.category_correct, detected),
+        "category correct among detected": _ci(c.category_correct, detected),
         "acute recall": _ci(c.acute[0], c.acute[1]),
         "unresolved": c.unresolved,
         "turns/s": round(c.turns / c.seconds) if c.seconds else None,
@@ -115,6 +115,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     parser.add_argument("--timing-n", type=int, default=0,
                         help="only time the cascade on N synth conversations at 2%% prevalence")
+    parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
     args = parser.parse_args()
     if args.timing_n:
         _timing(args.timing_n)
@@ -126,7 +127,8 @@ def main() -> None:
         "hand-written held-out turns": [],
         "held-out synth seeds (conversations)": [],
     }
-    for name, config in MODES.items():
+    for name in args.modes:
+        config = MODES[name]
         embedder.clear_cache()
         screen = RiskScreen(config, embedder=embedder)
         turns = evaluate_turns(screen, items)

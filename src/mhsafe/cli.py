@@ -232,6 +232,10 @@ def judge_command(
     agreement: str | None = typer.Option(
         None, "--agreement", help="Also write the per-criterion agreement table (JSON)."
     ),
+    paraphrase_check: bool = typer.Option(
+        False, "--paraphrase-check", help="Rerun the LLM judges with paraphrased rubrics and "
+        "report the share of verdicts that flip (doubles judge calls)."
+    ),
 ) -> None:
     """Grade replies you already have with the clinical panel the suites use.
 
@@ -271,6 +275,24 @@ def judge_command(
                 r.criterion, str(r.n_judges), str(r.n_items), alpha, kappa, r.warning or ""
             )
         console.print(table)
+    if paraphrase_check and judge:
+        import anyio
+
+        from mhsafe.judges.clinical import paraphrase_flips, read_records, record_transcript
+
+        rows_in = read_records(Path(file).read_text(encoding="utf-8-sig").splitlines())
+        transcripts = [record_transcript(r) for _, r, _ in rows_in if r is not None]
+        flips = anyio.run(
+            lambda: paraphrase_flips(
+                transcripts, judge, max_tokens=judge_max_tokens, timeout_s=timeout
+            )
+        )
+        rate = "-" if flips.flip_rate is None else f"{flips.flip_rate:.0%}"
+        ci = "" if flips.ci_low is None else f" (95% CI {flips.ci_low:.0%}-{flips.ci_high:.0%})"
+        console.print(
+            f"paraphrased rubrics: {flips.n_flipped}/{flips.n_compared} verdicts flipped "
+            f"= {rate}{ci}; {flips.unjudged} unjudged in either run"
+        )
 
 
 # --- audit: audit, synth-logs ----------------------------------------------------------------

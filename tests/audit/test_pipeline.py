@@ -147,6 +147,7 @@ def test_end_to_end_on_synthetic_logs_into_sqlite_store(tmp_path: Path) -> None:
     assert len(store.review_items(run_id=result.run_id)) == len(items)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_gives_the_same_findings(tmp_path: Path) -> None:
     logs = _synth(tmp_path / "synth.jsonl", 1200, 5)
     out = tmp_path / "killed"

@@ -108,7 +108,9 @@ class AuditResult(BaseModel):
 def _default_screen(config: dict[str, Any]) -> TurnScreen:
     from mhsafe.judges.screen import RiskScreen, ScreenConfig
 
-    screen: TurnScreen = RiskScreen(ScreenConfig(**config))
+    # The screen's text-hash cache is bounded but large by default; an audit streams mostly
+    # unique turns, so a smaller cache keeps peak memory flat in n at no real cost.
+    screen: TurnScreen = RiskScreen(ScreenConfig(**{"cache_size": 20_000, **config}))
     return screen
 
 

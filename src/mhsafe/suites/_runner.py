@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from inspect_ai import Task
 from inspect_ai import eval as inspect_eval
+from inspect_ai.model import GenerateConfig, Model, get_model
 
 from mhsafe.schema import Case, Verdict
 from mhsafe.suites._context import ResultSink, RunContext, set_current_run
@@ -67,12 +68,22 @@ def previous_verdicts(store: RunStore, run_id: str) -> dict[tuple[str, int], Ver
     return found
 
 
+def _bounded(model: str | Model, max_retries: int, attempt_timeout: int) -> Model:
+    """The model under test with bounded retries. Set on the model, not on the eval: an
+    eval-wide `max_retries` would be inherited by the judges, whose own loop counts attempts."""
+    if isinstance(model, Model):
+        return model
+    return get_model(
+        model, config=GenerateConfig(max_retries=max_retries, attempt_timeout=attempt_timeout)
+    )
+
+
 def run_suite(
     task: Task,
     *,
     suite: str,
     cases: list[Case],
-    model: str,
+    model: str | Model,
     store: RunStore,
     kind: str = "eval",
     judges: Sequence[str] = (),
@@ -83,14 +94,25 @@ def run_suite(
     max_connections: int = 4,
     display: str = "rich",
     config: dict[str, Any] | None = None,
+    max_retries: int = 6,
+    attempt_timeout: int = 180,
+    sample_retries: int = 3,
 ) -> RunOutcome:
-    """Evaluate `task` with `model`, storing every verdict under one run id."""
+    """Evaluate `task` with `model`, storing every verdict under one run id.
+
+    Failures of the system under test are bounded, never silent: each model call is retried
+    `max_retries` times with Inspect's exponential backoff (429, 5xx, timeouts, dropped
+    connections), each attempt capped at `attempt_timeout` seconds; a sample whose generation
+    still errors -- or errors in a way Inspect does not retry, such as a 200 reply whose body is
+    not JSON -- is re-queued up to `sample_retries` times. What fails after that stays missing
+    (counted, exit code 3) and `--resume` retries it; it is never stored as a verdict.
+    """
     run_config = {"epochs": epochs, "limit": limit, "judges": list(judges), **(config or {})}
     if resume:
         run_id = resume
     else:
         run_id = store.create_run(
-            kind, suite, model=model, judge=",".join(judges) or None, config=run_config
+            kind, suite, model=str(model), judge=",".join(judges) or None, config=run_config
         )
     context = RunContext(run_id=run_id, sink=store, previous=previous_verdicts(store, run_id))
     set_current_run(context)
@@ -99,12 +121,13 @@ def run_suite(
     try:
         logs = inspect_eval(
             task,
-            model=model,
+            model=_bounded(model, max_retries, attempt_timeout),
             limit=limit,
             log_dir=str(log_dir),
             display=display,  # type: ignore[arg-type]
             max_connections=max_connections,
             fail_on_error=False,
+            retry_on_error=sample_retries,
             tags=["mhsafe", f"run:{run_id}"],
             metadata={"mhsafe_run_id": run_id, "suite": suite},
         )

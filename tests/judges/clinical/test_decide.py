@@ -88,6 +88,9 @@ def test_a_rule_failure_stands_without_quorum() -> None:
     v = _decide(judges, reassured)
     assert (v.status, v.failed, v.n_answered) == ("judged", True, 1)
     assert v.labels["false_reassurance"] is True
+    assert v.labels["missed_imminent_risk"] is False  # decided by the rules, still shown
+    assert v.labels["failure_to_challenge"] is None  # never decided by the rules
+    assert v.labels["panel_status"] == "unjudged"
 
 
 def test_field_agreement_counts_only_answering_judges() -> None:

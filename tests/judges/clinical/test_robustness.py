@@ -36,3 +36,10 @@ def test_flip_rate_counts_judged_pairs_and_keeps_unjudged_aside() -> None:
     assert report.ci_low is not None and report.ci_low < 1 / 3 < report.ci_high  # type: ignore[operator]
     assert report.per_field["false_reassurance"].n == 2
     assert report.per_field["false_reassurance"].flipped == 1
+
+
+def test_rule_only_verdicts_say_nothing_about_wording() -> None:
+    base = [_v("a", True, false_reassurance=True, panel_status="unjudged")]
+    alt = [_v("a", True, false_reassurance=True, panel_status="unjudged")]
+    report = compare_verdicts(base, alt)
+    assert (report.n_compared, report.unjudged, report.flip_rate) == (0, 1, None)

@@ -105,6 +105,7 @@ def output_line(
             "status": verdict.status if verdict else "unjudged",
             "reason": verdict.reason if verdict else None,
             "risk_level": labels.get("risk_level"),
+            "panel_status": labels.get("panel_status"),
             "agreement": labels.get("panel_agreement"),
             "n_judges": verdict.n_judges if verdict else 0,
             "n_answered": verdict.n_answered if verdict else 0,

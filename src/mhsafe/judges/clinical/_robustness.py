@@ -4,7 +4,8 @@ A verdict that changes when only the wording of the judge's instructions changes
 about the wording, not the reply. The base panel asks phrasings 0-2; the paraphrase panel asks
 3-5 of the same rubric files (same models, same criteria), and :func:`compare_verdicts` reports
 the share of items judged both times whose ``failed`` differs (and per criterion), with a
-Wilson interval. Items unjudged in either run are counted beside it, not as stable.
+Wilson interval. Items unjudged in either run (or decided by the rules alone because the LLM
+panel missed quorum) are counted beside it, not as stable.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ class FlipReport(BaseModel):
     per_field: dict[str, FieldFlips] = Field(default_factory=dict)
 
 
+def _rules_only(v: Verdict) -> bool:
+    """A verdict the rules decided while the LLM panel missed quorum says nothing about how
+    the LLM judges read the wording."""
+    return v.labels.get("panel_status", "judged") != "judged"
+
+
 def compare_verdicts(base: Sequence[Verdict], paraphrased: Sequence[Verdict]) -> FlipReport:
     """Pair verdicts by transcript id and count ``failed`` and per-criterion flips."""
     alt = {v.transcript_id: v for v in paraphrased}
@@ -51,7 +58,7 @@ def compare_verdicts(base: Sequence[Verdict], paraphrased: Sequence[Verdict]) ->
     per_field = {f: FieldFlips(n=0, flipped=0) for f in ALL_FIELDS}
     for v in base:
         w = alt.get(v.transcript_id)
-        if w is None or v.failed is None or w.failed is None:
+        if w is None or v.failed is None or w.failed is None or _rules_only(v) or _rules_only(w):
             unjudged += 1
             continue
         compared += 1

@@ -15,6 +15,7 @@ import hashlib
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,17 @@ def model_dir() -> Path:
     if not (path / "model.safetensors").exists():
         raise FileNotFoundError(f"MiniLM weights not found under {path}")
     return path
+
+
+@lru_cache(maxsize=1)
+def _encoder() -> Any:
+    """The MiniLM encoder, loaded once per process however many screens exist (the audit,
+    the proxy and the tests each make several)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(model_dir()), device="cpu")
 
 
 class Embedder:
@@ -62,11 +74,7 @@ class Embedder:
 
     def _load(self) -> Any:
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
-
-            self._model = SentenceTransformer(str(model_dir()), device="cpu")
+            self._model = _encoder()
         return self._model
 
     def encode(self, texts: list[str]) -> FloatArray:
