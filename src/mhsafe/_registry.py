@@ -18,4 +18,7 @@ from mhsafe.suites._tasks import (  # noqa: F401
     refusal_robustness,
     suicide_risk,
 )
-
+from mhsafe.suites.clinical._tasks import (  # noqa: F401
+    cbt_restructuring,
+    pe_exposure,
+)
