@@ -140,14 +140,18 @@ def _evaluate(console: Console, store_url: str, out: Path, max_tokens: int) -> N
 def _write_audit_input(out: Path, n: int, seed: int) -> Path:
     """20k synthetic conversations plus every conversation the proxy logged during the demo."""
     from mhsafe.audit.synth import generate
+    from mhsafe.safeguard import compact_log
 
     path = out / "deployment-log.jsonl"
+    traffic = out / "proxy-traffic.jsonl"
+    conversations = out / "proxy-conversations.jsonl"
+    if traffic.exists():
+        compact_log(traffic, conversations)  # one line per turn -> one line per conversation
     with path.open("w", encoding="utf-8") as handle:
         for record in generate(n, 0.02, seed):
             handle.write(json.dumps(record) + "\n")
-        traffic = out / "proxy-traffic.jsonl"
-        if traffic.exists():
-            handle.write(traffic.read_text(encoding="utf-8"))
+        if conversations.exists():
+            handle.write(conversations.read_text(encoding="utf-8"))
     return path
 
 
