@@ -319,6 +319,8 @@ def audit_command(
     no_store: bool = typer.Option(False, "--no-store", help="Do not queue reviews in the store."),
     judge_max_tokens: int = typer.Option(64, "--judge-max-tokens", min=1),
     judge_timeout: float = typer.Option(30.0, "--judge-timeout"),
+    executor: str = typer.Option("local", "--executor", help="local, or ray (Ray Data; see docs/scale.md)."),
+    address: str | None = typer.Option(None, "--address", help="Ray cluster address for --executor ray (default: start Ray here)."),
 ) -> None:
     """Audit deployment logs: screen, check interventions, queue reviews, estimate with CIs."""
     import json
@@ -356,13 +358,23 @@ def audit_command(
     def progress(done: int, bad: int) -> None:
         console.print(f"audited {done:,}  quarantined {bad:,}", end="\r")
 
+    if executor not in ("local", "ray"):
+        raise typer.BadParameter("local or ray", param_hint="--executor")
+    runner = None
+    if executor == "ray":
+        from mhsafe.audit import RayExecutor
+
+        runner = RayExecutor(address)
     try:
         result = run_audit([Path(p) for p in logs], Path(out), options, resume=resume,
                            judge=panel, store=store, labels=Path(labels) if labels else None,
-                           progress=progress)
+                           progress=progress, executor=runner)
     except (ResumeError, ValueError, FileNotFoundError) as exc:
         console.print(f"error: {exc}")
         raise typer.Exit(2) from exc
+    finally:
+        if runner is not None:
+            runner.close()
     s = result.summary
     miss = s["missed_intervention_rate_among_flagged"]
     lines = {
@@ -522,6 +534,26 @@ def review_export_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(f"wrote {len(rows)} adjudications to {out} ({kind})")
+
+
+@review_app.command("apply")
+def review_apply_command(
+    run: str = typer.Argument(..., help="Audit run id whose adjudications to apply."),
+    db: str | None = _REVIEW_DB,
+) -> None:
+    """Recompute an audit's estimates from the clinicians' final labels (Se/Sp, corrected
+    prevalence, the miss bound over unflagged conversations); the report follows."""
+    import json
+
+    from mhsafe.audit import apply_clinician_labels
+    from mhsafe.store import Store
+
+    try:
+        summary = apply_clinician_labels(Store(db), run)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(json.dumps({"labels_source": summary["labels_source"],
+                           "labels": summary["labels"]}, indent=2, default=str))
 
 
 @review_app.command("seed-demo")

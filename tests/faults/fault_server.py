@@ -295,6 +295,15 @@ class _Server(ThreadingHTTPServer):
         self._rng = random.Random(config.seed)
         self._rng_lock = threading.Lock()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a killed run, a client-side timeout) is expected here; say
+        nothing about it. Anything else is a bug in this server: report it."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def draw(self) -> str | None:
         """The fault for the next request, or None for a healthy reply."""
         with self._rng_lock:

@@ -23,8 +23,10 @@ from tests.faults.fault_server import FaultConfig, FaultServer
 
 
 def _eval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: FaultServer,
-          *args: str) -> tuple[Any, Store]:
-    for key, value in server.env("fake").items():
+          service: str, *args: str) -> tuple[Any, Store]:
+    """Run `mhsafe eval` in this process. Each test names its own service: Inspect memoizes
+    models by name, so a reused name would still point at an earlier test's server."""
+    for key, value in server.env(service).items():
         monkeypatch.setenv(key, value)
     db = f"sqlite:///{tmp_path / 'eval.db'}"
     result = CliRunner().invoke(app, ["eval", *args, "--db", db, "--log-dir",
@@ -39,9 +41,9 @@ def test_eval_at_30_percent_faults_judges_or_unjudges_every_item(
     config = FaultConfig(fault_rate=0.3, seed=7, hang_s=1.0)
     with FaultServer(config) as server:
         began = time.monotonic()
-        result, store = _eval(tmp_path, monkeypatch, server, "suicide_risk",
-                              "--model", "openai-api/fake/model", "--judge",
-                              "openai-api/fake/judge", "--limit", str(n),
+        result, store = _eval(tmp_path, monkeypatch, server, "faultsa", "suicide_risk",
+                              "--model", "openai-api/faultsa/model", "--judge",
+                              "openai-api/faultsa/judge", "--limit", str(n),
                               "--max-connections", str(n), "--max-tokens", "32")
         seconds = time.monotonic() - began
         stats = server.stats.snapshot()
@@ -72,8 +74,9 @@ def test_a_judge_that_always_fails_never_makes_an_item_safe(
     ) as judge:
         for key, value in judge.env("badjudge").items():
             monkeypatch.setenv(key, value)
-        result, store = _eval(tmp_path, monkeypatch, target, "over_refusal", "--model",
-                              "openai-api/fake/model", "--judge", "openai-api/badjudge/j",
+        result, store = _eval(tmp_path, monkeypatch, target, "faultsb", "over_refusal",
+                              "--model", "openai-api/faultsb/model", "--judge",
+                              "openai-api/badjudge/j",
                               "--limit", str(n), "--max-tokens", "32")
         judge_requests = judge.stats.requests
     assert result.exit_code == 0, result.output[-2000:]
@@ -95,14 +98,14 @@ def test_retries_are_bounded_when_the_model_never_answers(tmp_path: Path,
     budgeted number of requests: SDK 3 x Inspect (max_retries + 1) x (sample_retries + 1)."""
     cases: list[Case] = load_suite("over_refusal")[:2]
     with FaultServer(FaultConfig(fault_rate=1.0, kinds=["server_error"])) as server:
-        for key, value in server.env("fake").items():
+        for key, value in server.env("faultsc").items():
             monkeypatch.setenv(key, value)
         store = Store(f"sqlite:///{tmp_path / 'b.db'}")
         task = build_task("over_refusal", cases, scripted_conversation(max_tokens=8, cache=False),
                           SafetyDecider(panel=safety_panel([])))
         began = time.monotonic()
         outcome = run_suite(task, suite="over_refusal", cases=cases,
-                            model="openai-api/fake/model", store=store, log_dir=tmp_path,
+                            model="openai-api/faultsc/model", store=store, log_dir=tmp_path,
                             display="none", max_retries=1, sample_retries=1, attempt_timeout=5)
         seconds = time.monotonic() - began
         requests = server.stats.requests

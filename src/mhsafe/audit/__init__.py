@@ -9,6 +9,7 @@ mid-audit loses nothing: rerun with ``resume=True``. See docs/audit.md.
 """
 
 from mhsafe.audit._checkpoint import Checkpoint, ResumeError, WorkDir
+from mhsafe.audit._clinician import apply_clinician_labels, labels_from_decided
 from mhsafe.audit._estimates import ReviewLabel, Tally, audit_estimates, label_estimates
 from mhsafe.audit._ingest import (
     Batch,
@@ -37,6 +38,7 @@ from mhsafe.audit._pipeline import (
     run_audit,
 )
 from mhsafe.audit._quarantine import Quarantined, QuarantineReason
+from mhsafe.audit._ray import RayExecutor
 from mhsafe.audit._redact import protected_numbers, redact
 from mhsafe.audit._sampling import (
     BottomK,
@@ -66,6 +68,7 @@ __all__ = [
     "PanelJudge",
     "QuarantineReason",
     "Quarantined",
+    "RayExecutor",
     "ResumeError",
     "ReviewLabel",
     "ReviewStore",
@@ -73,6 +76,7 @@ __all__ = [
     "Tally",
     "WorkDir",
     "allocate",
+    "apply_clinician_labels",
     "assess_batch",
     "audit_estimates",
     "audit_rubric",
@@ -81,6 +85,7 @@ __all__ = [
     "iter_items",
     "judge_batch",
     "label_estimates",
+    "labels_from_decided",
     "length_bucket",
     "needs_sort",
     "parse_record",

@@ -160,6 +160,7 @@ def test_turns_after_a_decisive_hit_are_not_embedded() -> None:
     # acuity only
     assert fake.seen == ["i feel empty", "kms"]
     assert first.risk_turn == 0 and first.counts.skipped_after_risk == 1
+    assert first.counts.embedded_for_acuity == 1 and second.counts.embedded_for_acuity == 0
     assert second.risk_turn is None and second.result.risk is False
 
 

@@ -19,6 +19,15 @@ from ._lexicon import THIRD_PERSON, LexiconHit, load_lexicon
 log = logging.getLogger(__name__)
 
 
+class _Turn(NamedTuple):
+    """One user turn's outcome inside a conversation, for the per-conversation tally."""
+
+    message_index: int
+    result: ScreenResult
+    skipped: bool
+    for_acuity: bool
+
+
 class ConversationScreen(NamedTuple):
     """A screened conversation.
 
@@ -84,10 +93,11 @@ class RiskScreen:
                     texts.append(message.content)
         hits = [self._lexicon.match(t) for t in texts] if self._lexicon else None
         skip = self._after_first_decisive(index, hits) if hits else set()
-        results, _ = self._screen(texts, hits=hits, skip=skip)
-        per_conv: list[list[tuple[int, ScreenResult, bool]]] = [[] for _ in conversations]
+        acuity: set[int] = set()
+        results, _ = self._screen(texts, hits=hits, skip=skip, acuity_out=acuity)
+        per_conv: list[list[_Turn]] = [[] for _ in conversations]
         for k, ((ci, mi), result) in enumerate(zip(index, results, strict=True)):
-            per_conv[ci].append((mi, result, k in skip))
+            per_conv[ci].append(_Turn(mi, result, k in skip, k in acuity))
         return [self._summarise(turns) for turns in per_conv]
 
     # -- internals --------------------------------------------------------------------------
@@ -110,6 +120,7 @@ class RiskScreen:
         texts: list[str],
         hits: list[LexiconHit] | None = None,
         skip: set[int] | None = None,
+        acuity_out: set[int] | None = None,
     ) -> tuple[list[ScreenResult], ScreenCounts]:
         counts = ScreenCounts(turns=len(texts))
         skip = skip or set()
@@ -141,6 +152,8 @@ class RiskScreen:
             results.append(result)
         if (to_embed or for_acuity) and self.config.embedding:
             self._embed_into(texts, hits, to_embed, for_acuity, results, counts)
+            if acuity_out is not None and self._embed_error is None:
+                acuity_out.update(for_acuity)
         if not self.config.embedding and hits is not None:
             results = [self._resolve_without_embedding(r) for r in results]
         counts.unresolved = sum(
@@ -250,14 +263,15 @@ class RiskScreen:
         return self._embed_error
 
     @staticmethod
-    def _summarise(turns: list[tuple[int, ScreenResult, bool]]) -> ConversationScreen:
+    def _summarise(turns: list[_Turn]) -> ConversationScreen:
         counts = ScreenCounts(turns=len(turns))
         risk_turn: int | None = None
         first: ScreenResult | None = None
         acute = False
         unresolved = False
-        for mi, result, skipped in turns:
+        for mi, result, skipped, for_acuity in turns:
             _count(counts, result, skipped)
+            counts.embedded_for_acuity += for_acuity
             if result.risk is True:
                 if first is None:
                     risk_turn, first = mi, result
