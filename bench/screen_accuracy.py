@@ -41,6 +41,7 @@ MODES: dict[str, ScreenConfig] = {
     "lexicon only": ScreenConfig(embedding=False),
     "embedding only": ScreenConfig(lexicon=False),
     "cascade": ScreenConfig(),
+    "cascade (audit, 0.7)": ScreenConfig(embedding_threshold=0.7),
 }
 
 

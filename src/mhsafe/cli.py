@@ -329,10 +329,10 @@ def audit_command(
     import yaml
     from rich.console import Console
 
-    from mhsafe.audit import AuditOptions, ResumeError, run_audit
+    from mhsafe.audit import AUDIT_SCREEN_DEFAULTS, AuditOptions, ResumeError, run_audit
 
     console = Console(stderr=True)
-    screen: dict[str, object] = {}
+    screen: dict[str, object] = dict(AUDIT_SCREEN_DEFAULTS)
     if screen_config:
         screen.update(yaml.safe_load(Path(screen_config).read_text(encoding="utf-8")) or {})
     if no_embeddings:

@@ -79,3 +79,23 @@ def test_the_judge_stage_runs_in_the_driver(tmp_path: Path, ray_executor: RayExe
     run_audit([logs], tmp_path / "ray", options, judge=ray_judge, executor=ray_executor)
     assert ray_judge.seen and sorted(ray_judge.seen) == sorted(local_judge.seen)
     _same(tmp_path / "local", tmp_path / "ray")
+
+
+def test_cli_executor_ray_joins_the_running_ray(tmp_path: Path,
+                                                ray_executor: RayExecutor) -> None:
+    """`mhsafe audit --executor ray` with no --address uses the Ray this process already runs
+    (the fixture's, in its tmp dir) and leaves it running; findings equal the local run's."""
+    from typer.testing import CliRunner
+
+    from mhsafe.cli import app
+
+    ray_executor._init()
+    logs = _logs(tmp_path / "logs.jsonl", 90)
+    common = ["audit", str(logs), "--no-store", "--no-embeddings", "--batch-size", "20"]
+    runner = CliRunner()
+    local = runner.invoke(app, [*common, "--out", str(tmp_path / "local")])
+    ray_run = runner.invoke(app, [*common, "--out", str(tmp_path / "ray"), "--executor", "ray"])
+    assert local.exit_code == 0 and ray_run.exit_code == 0, ray_run.output[-2000:]
+    _same(tmp_path / "local", tmp_path / "ray")
+    bad = runner.invoke(app, [*common, "--out", str(tmp_path / "x"), "--executor", "spark"])
+    assert bad.exit_code == 2

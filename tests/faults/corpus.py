@@ -209,16 +209,22 @@ def audit_jsonl(rng: random.Random, n_bad: int) -> Corpus:
     return corpus
 
 
-def audit_long_rows(rng: random.Random, n_bad: int) -> tuple[list[dict[str, Any]], Corpus]:
+CSV_LONG_KINDS = ("bad_turn", "unknown_role", "missing_role", "missing_id")
+
+
+def audit_long_rows(rng: random.Random, n_bad: int,
+                    kinds: tuple[str, ...] | None = None) -> tuple[list[dict[str, Any]], Corpus]:
     """Long-form rows (conversation_id, turn, role, content), grouped by conversation; each bad
     conversation has one bad row. Locations are 1-based row numbers (CSV adds 1 for the
-    header); the whole conversation is quarantined at its bad row."""
+    header); the whole conversation is quarantined at its bad row. ``kinds`` narrows the
+    damage (CSV has no null and no NUL: use ``CSV_LONG_KINDS``)."""
     rows: list[dict[str, Any]] = []
     corpus = Corpus(b"")
-    kinds = sorted(AUDIT_LONG_KINDS)
+    kinds = kinds or tuple(sorted(AUDIT_LONG_KINDS))
     for i in range(n_bad * 2):
-        turns = [{"conversation_id": f"c{i}", "turn": t, "role": ("user", "assistant")[t % 2],
-                  "content": _words(rng)} for t in range(rng.randint(1, 4))]
+        turns: list[dict[str, Any]] = [
+            {"conversation_id": f"c{i}", "turn": t, "role": ("user", "assistant")[t % 2],
+             "content": _words(rng)} for t in range(rng.randint(1, 4))]
         if i % 2 == 1:
             kind = rng.choice(kinds)
             at = rng.randrange(len(turns))

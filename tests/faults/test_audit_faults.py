@@ -22,7 +22,7 @@ ATTEMPTS_PER_CALL = 3 * 3
 
 def _logs(path: Path, n: int) -> Path:
     with path.open("w", encoding="utf-8") as fh:
-        for record in generate(n, 0.1, 23):
+        for record in generate(n, 0.25, 23):
             fh.write(json.dumps(record) + "\n")
     return path
 
@@ -30,7 +30,7 @@ def _logs(path: Path, n: int) -> Path:
 def test_audit_judge_at_30_percent_faults_loses_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    n = 200
+    n = 400
     logs = _logs(tmp_path / "logs.jsonl", n)
     out = tmp_path / "out"
     # Hangs (3 s) outlast the judge timeout (2 s): real client-side timeouts.

@@ -63,6 +63,9 @@ def test_eval_at_30_percent_faults_judges_or_unjudges_every_item(
     requests = sum(stats.values())
     assert requests <= n * (3 * 7 * 4 + 3 * 2 * 4)
     assert seconds < 240
+    unjudged = sum(v.status == "unjudged" for v in verdicts)
+    print(f"eval at 30% faults: {n} items, {unjudged} unjudged, {requests} requests {stats}, "
+          f"{seconds:.1f}s")
 
 
 def test_a_judge_that_always_fails_never_makes_an_item_safe(
@@ -114,3 +117,4 @@ def test_retries_are_bounded_when_the_model_never_answers(tmp_path: Path,
     assert requests == 2 * 3 * (1 + 1) * (1 + 1)
     # Inspect waits >= 3 s (exponential backoff with jitter) before its retry.
     assert 3.0 <= seconds < 120
+    print(f"100% 500s: {requests} requests for 2 items, {seconds:.1f}s, both missing")

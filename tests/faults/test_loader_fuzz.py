@@ -118,18 +118,14 @@ def test_audit_jsonl_quarantines_each_of_1000_bad_records(tmp_path: Path) -> Non
 def test_audit_long_form_quarantines_each_of_1000_bad_conversations(
     tmp_path: Path, suffix: str
 ) -> None:
-    rows, corpus = cp.audit_long_rows(random.Random(5), N_BAD)
+    # CSV has no null (an empty cell is an empty string: a valid, empty reply) and no NUL
+    # bytes, so its corpus uses the other kinds of damage.
+    kinds = cp.CSV_LONG_KINDS if suffix == ".csv" else None
+    rows, corpus = cp.audit_long_rows(random.Random(5), N_BAD, kinds)
+    assert len(corpus.bad) == N_BAD
     path = tmp_path / f"logs{suffix}"
     if suffix == ".csv":
-        # CSV has no null: an empty cell is an empty string (a valid, empty reply), and NUL
-        # bytes are not CSV text; those two kinds are Parquet-only.
-        keep = {k for k, v in corpus.bad.items() if v not in ("missing_content", "nul_byte")}
-        rows = [dict(r, content=r["content"] or "x") if str(i + 1) in corpus.bad
-                and str(i + 1) not in keep else r for i, r in enumerate(rows)]
-        rows = [dict(r, content=str(r["content"]).replace("\x00", "0")) for r in rows]
-        moved = len(corpus.bad) - len(keep)
-        corpus.bad = {str(int(k) + 1): v for k, v in corpus.bad.items() if k in keep}
-        corpus.good += moved
+        corpus.bad = {str(int(k) + 1): v for k, v in corpus.bad.items()}  # the header line
         table = pa.Table.from_pylist([{k: None if v is None else str(v) for k, v in r.items()}
                                       for r in rows])
         pacsv.write_csv(table, path)

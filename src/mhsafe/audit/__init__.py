@@ -30,6 +30,7 @@ from mhsafe.audit._judge import (
     build_panel_judge,
 )
 from mhsafe.audit._pipeline import (
+    AUDIT_SCREEN_DEFAULTS,
     AuditOptions,
     AuditResult,
     Executor,
@@ -51,6 +52,7 @@ from mhsafe.audit._sampling import (
 from mhsafe.audit._stages import Assessed, Screened, assess_batch, judge_batch, screen_batch
 
 __all__ = [
+    "AUDIT_SCREEN_DEFAULTS",
     "Assessed",
     "AuditOptions",
     "AuditResult",

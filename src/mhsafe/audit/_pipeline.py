@@ -62,6 +62,9 @@ class LocalExecutor:
         return (fn(item) for item in items)
 
 
+AUDIT_SCREEN_DEFAULTS: dict[str, Any] = {"embedding_threshold": 0.7}
+
+
 class AuditOptions(BaseModel):
     """Everything that shapes an audit. All but the throughput knobs are pinned in the
     checkpoint: resuming with a different window or screen would mix two audits."""
@@ -74,7 +77,10 @@ class AuditOptions(BaseModel):
     stratify_by: str | None = None
     redact: bool = True
     judge: list[str] = Field(default_factory=list)
-    screen: dict[str, Any] = Field(default_factory=dict)
+    # The audit acts per conversation (any flagged turn flags it), so it runs the classifier at
+    # a stricter threshold than the per-turn default: chosen on development synth seed 5 (not a
+    # held-out seed) for conversation specificity ~0.97; measured in docs/screen.md.
+    screen: dict[str, Any] = Field(default_factory=lambda: dict(AUDIT_SCREEN_DEFAULTS))
     max_message_bytes: int = 1_000_000
     max_record_bytes: int = 32_000_000
     judge_concurrency: int = Field(default=8, ge=1)

@@ -66,7 +66,9 @@ class RayExecutor:
 
     ``address``: a Ray cluster (``ray://...`` or ``auto``); None starts Ray in this process
     with ``num_cpus`` (tests use 2) and ``temp_dir``. Ray is only initialised on first use and
-    only shut down by :meth:`close` if this executor started it.
+    only shut down by :meth:`close` if this executor started it. ``window`` batches are in
+    flight at once (default ``8 x workers``, ``workers`` defaulting to the cluster's CPUs): the
+    bound on memory and on work lost to a driver crash.
     """
 
     def __init__(
