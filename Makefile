@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/mhsafe demo --out demo-out
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

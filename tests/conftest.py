@@ -30,7 +30,7 @@ def shared_local_server_url() -> Iterator[str]:
     afford one server per test module: llama.cpp threads spin and collapse under contention)."""
     from mhsafe.models import LocalServer, LocalServerSettings
 
-    with LocalServer(LocalServerSettings(parallel=4, ctx_per_slot=1024)) as server:
+    with LocalServer(LocalServerSettings(parallel=4, ctx_per_slot=2048)) as server:
         yield server.base_url
 
 

@@ -81,9 +81,6 @@ def test_whole_file_problems_are_named_errors_with_a_location(tmp_path: Path) ->
         load_dataset_file(quoting)
 
 
-@pytest.mark.xfail(strict=True, raises=pa.ArrowInvalid, reason=(
-    "found by this fuzzing: suites/_loaders.py lets pyarrow's ArrowInvalid escape for a "
-    "corrupt Parquet/Arrow file instead of raising DatasetError (owner: suites room)"))
 def test_a_truncated_parquet_set_is_a_named_error(tmp_path: Path) -> None:
     path = tmp_path / "cut.parquet"
     pq.write_table(pa.Table.from_pylist([{"prompt": f"p{i}"} for i in range(50)]), path)
@@ -136,10 +133,6 @@ def test_audit_long_form_quarantines_each_of_1000_bad_conversations(
     assert good == corpus.good
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "found by this fuzzing: suites/_loaders.py reads JSONL with str.splitlines(), which also "
-    "splits on U+2028, \\x0c, \\x85 ...: a valid record holding one raw is quarantined and "
-    "later line numbers drift (owner: suites room; fix: split on '\\n' only)"))
 def test_suite_jsonl_keeps_records_with_raw_unicode_line_separators(tmp_path: Path) -> None:
     path = tmp_path / "sep.jsonl"
     path.write_text(json.dumps({"prompt": "one\u2028two"}, ensure_ascii=False) + "\n"
@@ -149,9 +142,6 @@ def test_suite_jsonl_keeps_records_with_raw_unicode_line_separators(tmp_path: Pa
     assert [q.where for q in result.quarantined] == ["line 3"]
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-    "found by this fuzzing: a JSONL set whose only object records are {} crashes with "
-    "KeyError('prompt') in _row_to_case instead of a DatasetError (owner: suites room)"))
 def test_suite_jsonl_of_empty_objects_is_a_named_error(tmp_path: Path) -> None:
     path = tmp_path / "empty.jsonl"
     path.write_text("{}\n{}\n", encoding="utf-8")
@@ -179,8 +169,8 @@ def test_audit_jsonl_never_crashes_and_accounts_for_every_line(tmp_path: Path,
     assert seen == records  # every non-blank line: audited or quarantined, once, in order
 
 
-# Raw line/paragraph separators other than \n are left out here: the suites loader splits on
-# them (see the xfail test below), a known bug this property would otherwise keep re-finding.
+# Raw line/paragraph separators other than \n are left out of this property; the JSONL case is
+# pinned by test_suite_jsonl_keeps_records_with_raw_unicode_line_separators above.
 _SEPARATORS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\r"
 _cells = st.text(alphabet=st.characters(blacklist_categories=["Cs"],
                                         blacklist_characters=_SEPARATORS), max_size=30)

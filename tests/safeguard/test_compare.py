@@ -94,7 +94,7 @@ def test_local_model_raw_vs_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     from mhsafe.models import ensure_local_server
     from mhsafe.report import comparison_markdown
 
-    limit = int(os.environ.get("MHSAFE_PROXY_COMPARE_LIMIT", "4"))
+    limit = int(os.environ.get("MHSAFE_PROXY_COMPARE_LIMIT", "2"))
     cases = {suite: load_suite(suite)[:limit] for suite in SAFETY_SUITES}
     pe = [c for c in load_suite("pe_exposure") if c.metadata.get("tier") in ("routine",
                                                                              "distress")]

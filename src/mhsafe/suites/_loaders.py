@@ -124,7 +124,10 @@ def _delimited_rows(path: Path, delimiter: str | None, encoding: str) -> Iterato
 
 
 def _jsonl_rows(path: Path, encoding: str) -> Iterator[tuple[str, Row]]:
-    for lineno, line in enumerate(_read_text(path, encoding).splitlines(), start=1):
+    # Split on "\n" only: str.splitlines() also breaks on U+2028, \x0c, \x85..., which may sit
+    # raw inside a valid JSON string and would shift every later line number.
+    for lineno, raw in enumerate(_read_text(path, encoding).split("\n"), start=1):
+        line = raw.removesuffix("\r")
         if not line.strip():
             continue
         try:
@@ -218,10 +221,13 @@ def _rows(path: Path, encoding: str, split: str | None) -> Iterator[tuple[str, R
         return _jsonl_rows(path, encoding)
     if suffix == ".json":
         return _json_rows(path, encoding)
-    if suffix == ".parquet":
-        return _table_rows([pq.read_table(path)], {})
-    if suffix in {".arrow", ".feather", ".ipc"}:
-        return _table_rows([_read_arrow(path)], {})
+    try:
+        if suffix == ".parquet":
+            return _table_rows([pq.read_table(path)], {})
+        if suffix in {".arrow", ".feather", ".ipc"}:
+            return _table_rows([_read_arrow(path)], {})
+    except (pa.ArrowException, OSError) as exc:
+        raise DatasetError(f"{path.name}: unreadable {suffix} file ({exc})") from exc
     raise DatasetError(
         f"{path.name}: unknown format {suffix!r}; use .csv .tsv .jsonl .json .parquet .arrow "
         "or a datasets save_to_disk folder"
@@ -358,6 +364,8 @@ def load_dataset_file(
     rows = list(_rows(path, encoding, split))
     # Columns from the union of keys: a JSONL record may omit an optional key another has.
     all_columns: Row = {key: None for _, row in rows if "__error__" not in row for key in row}
+    if not all_columns and any("__error__" not in row for _, row in rows):
+        raise DatasetError(f"{path.name}: the records have no fields, so no prompt column")
     columns = _resolve_columns(fields or {}, all_columns, path.name) if all_columns else {}
     result = LoadResult()
     seen: set[str] = set()
