@@ -18,8 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from mhsafe.review import _security, create_app, hash_password, seed_demo
-from mhsafe.store import Store
-from mhsafe.store import ReviewDesk, UserView
+from mhsafe.store import ReviewDesk, Store, UserView
 from tests.conftest import POSTGRES_URL
 
 ADMIN = ("alice_admin", "admin-password-1")

@@ -41,6 +41,10 @@ class Tally(BaseModel):
     quarantined: dict[str, int] = Field(default_factory=dict)
     status: dict[str, int] = Field(default_factory=dict)
     flagged_by_stage: dict[str, int] = Field(default_factory=dict)
+    # missed interventions split by the stage that flagged the conversation: an embedding-only
+    # flag has a much lower positive predictive value than a decisive lexicon hit, so a reader
+    # must be able to see how much of the headline rate rests on each (docs/screen.md).
+    missed_by_stage: dict[str, int] = Field(default_factory=dict)
     turns_by_stage: dict[str, int] = Field(default_factory=dict)
     category: dict[str, int] = Field(default_factory=dict)
     acute: int = 0
@@ -88,6 +92,12 @@ def audit_estimates(
         "quarantined_by_reason": dict(sorted(tally.quarantined.items())),
         "status": dict(sorted(tally.status.items())),
         "flagged_by_stage": dict(sorted(tally.flagged_by_stage.items())),
+        "missed_intervention_rate_by_flagging_stage": {
+            stage: _rate_dict(tally.missed_by_stage.get(stage, 0), flagged,
+                              name=f"missed_intervention_rate_flagged_by_{stage}",
+                              confidence=confidence)
+            for stage, flagged in sorted(tally.flagged_by_stage.items())
+        },
         "user_turns_settled_by_stage": dict(sorted(tally.turns_by_stage.items())),
         "flagged_by_category": dict(sorted(tally.category.items())),
         "risk_detected": tally.risk_detected,
@@ -192,6 +202,8 @@ def tally_finding(tally: Tally, finding: Finding, *, flagged_stage: str | None) 
         tally.bump("category", finding.risk_category)
         if flagged_stage:
             tally.bump("flagged_by_stage", flagged_stage)
+            if finding.status == "missed_intervention":
+                tally.bump("missed_by_stage", flagged_stage)
     if "judge" in finding.stages:
         tally.bump("judge", "sent")
         outcome = ("unjudged" if finding.status == "unjudged"
