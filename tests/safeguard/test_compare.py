@@ -90,7 +90,10 @@ def test_proxy_lowers_harm_and_adds_no_exercise_scripts(
 
 @pytest.mark.llm
 def test_local_model_raw_vs_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real `mhsafe/local`, raw and behind the proxy (full screen, embeddings included)."""
+    """Real `mhsafe/local`, raw and behind the proxy (full screen, embeddings included).
+
+    The proxy gets a service name of its own: Inspect caches models by name within a process,
+    and the offline test above used `openai-api/mhsafe/proxy` for a server that is gone."""
     from mhsafe.models import ensure_local_server
     from mhsafe.report import comparison_markdown
 
@@ -106,13 +109,13 @@ def test_local_model_raw_vs_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
                            upstream_base_url=base_url)
     tables = []
     with serving(app) as proxy_url:
-        monkeypatch.setenv("MHSAFE_BASE_URL", proxy_url)
-        monkeypatch.setenv("MHSAFE_API_KEY", "x")
+        monkeypatch.setenv("MHSAFELOCALPROXY_BASE_URL", proxy_url)
+        monkeypatch.setenv("MHSAFELOCALPROXY_API_KEY", "x")
         for suite, suite_cases in cases.items():
             raw, proxied = (
                 run_cases(store, suite, suite_cases, model, tmp_path / "logs", 48,
                           exercise=suite == "pe_exposure")
-                for model in ("mhsafe/local", "openai-api/mhsafe/proxy")
+                for model in ("mhsafe/local", "openai-api/mhsafelocalproxy/proxy")
             )
             rows = compare(store, raw, proxied)
             tables.append(comparison_markdown(rows, "raw", "proxy"))
