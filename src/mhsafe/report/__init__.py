@@ -31,7 +31,6 @@ from mhsafe.report._ecological import Embed, ecological_validity, energy_distanc
 from mhsafe.report._evidence import EvidenceSource, gather_evidence, systems_in
 from mhsafe.report._five_axis import build_figures, render_report_html, write_report
 from mhsafe.report._gate import GateDecision, GateFailure, decide_gate, format_gate
-from mhsafe.report._html import RunSection, rate_figure, render_html
 from mhsafe.report._markdown import report_markdown
 from mhsafe.report._regulatory import regulatory_mapping
 from mhsafe.report._tables import failure_rates, format_rate
@@ -53,7 +52,6 @@ __all__ = [
     "Redact",
     "RegulatoryRow",
     "ReportDocument",
-    "RunSection",
     "SystemReport",
     "TrendPoint",
     "TrendSeries",
@@ -72,9 +70,7 @@ __all__ = [
     "format_rate",
     "gather_evidence",
     "print_rate_table",
-    "rate_figure",
     "regulatory_mapping",
-    "render_html",
     "render_report_html",
     "report_json_schema",
     "report_markdown",

@@ -9,6 +9,9 @@ code; only `mhsafe eval` binds a store (see `_runner.py`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.solver import Solver
@@ -20,6 +23,7 @@ from mhsafe.suites._scoring import Decide, verdict_scorer
 from mhsafe.suites._solvers import scripted_conversation, skip_finished
 
 DEFAULT_MAX_TOKENS = 160
+M = TypeVar("M")
 
 
 def case_sample(case: Case) -> Sample:
@@ -53,12 +57,14 @@ def build_task(
     )
 
 
-def _judges(judge: str | list[str] | None) -> list[str]:
-    if judge is None:
+def model_list(spec: str | Sequence[M] | None) -> list[str | M]:
+    """Judge models from a task argument: a comma-separated string (`-T judge=a,b` under
+    `inspect eval`) or a list of names/models."""
+    if not spec:
         return []
-    if isinstance(judge, str):
-        return [j.strip() for j in judge.split(",") if j.strip()]
-    return list(judge)
+    if isinstance(spec, str):
+        return [s.strip() for s in spec.split(",") if s.strip()]
+    return list(spec)
 
 
 def safety_task(
@@ -79,7 +85,7 @@ def safety_task(
         suite,
         cases if cases is not None else load_suite(suite),
         scripted_conversation(max_tokens=max_tokens, cache=cache),
-        SafetyDecider(panel=safety_panel(_judges(judge))),
+        SafetyDecider(panel=safety_panel([str(m) for m in model_list(judge)])),
         epochs=epochs,
     )
 

@@ -17,21 +17,13 @@ from inspect_ai.model import Model
 
 from mhsafe.judges.clinical import ClinicalDecider, clinical_panel
 from mhsafe.schema import Case
-from mhsafe.suites._tasks import build_task
+from mhsafe.suites._tasks import build_task, model_list
 from mhsafe.suites.clinical._patient import simulated_patient
 from mhsafe.suites.clinical._personas import load_personas
 from mhsafe.suites.clinical._scenarios import load_clinical
 
 DEFAULT_TURNS = 2
 DEFAULT_PATIENT = "mhsafe/local"
-
-
-def _models(spec: str | Sequence[str | Model] | None) -> list[str | Model]:
-    if not spec:
-        return []
-    if isinstance(spec, str):
-        return [s.strip() for s in spec.split(",") if s.strip()]
-    return list(spec)
 
 
 def clinical_task(
@@ -65,7 +57,9 @@ def clinical_task(
             cache=cache,
         ),
         ClinicalDecider(
-            clinical_panel(_models(judge), max_tokens=judge_max_tokens, timeout_s=judge_timeout_s)
+            clinical_panel(
+                model_list(judge), max_tokens=judge_max_tokens, timeout_s=judge_timeout_s
+            )
         ),
         epochs=epochs,
     )
