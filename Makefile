@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test venv lint typecheck bench clean
+.PHONY: demo test venv lint typecheck bench clean judge-cards
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,12 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+
+# The published judge cards: every offline judge on the frozen test split (docs/judge-cards.md).
+judge-cards: $(STAMP)
+	$(BIN)/mhsafe validate --split test --out build/judge-cards
+	cp build/judge-cards/judge_cards.md docs/judge-cards.md
+	cp build/judge-cards/judge_cards.json docs/judge-cards.json
 
 bench: $(STAMP)
 	$(BIN)/python bench/runner_throughput.py

@@ -698,6 +698,65 @@ def gate_command(
         Path(json_out).write_text(json.dumps(decision.model_dump(mode="json"), indent=2), encoding="utf-8")
     raise typer.Exit(decision.exit_code)
 
+# --- validation: validate --------------------------------------------------------------------
+
+
+@app.command("validate")
+def validate_command(
+    files: list[str] = typer.Argument(
+        None, help="Labelled JSONL/CSV/Parquet files (docs/validation.md) or review exports."
+    ),
+    out: str = typer.Option(..., "--out", help="Folder for judge_cards.json and judge_cards.md."),
+    split: str | None = typer.Option(
+        None, "--split", help="Card the shipped corpus split instead: train, dev or test."
+    ),
+    lexicon_only: bool = typer.Option(
+        False, "--lexicon-only", help="Skip the embedding screen (faster; its card is omitted)."
+    ),
+) -> None:
+    """Measure every offline judge against labels: Se/Sp/PPV/NPV/F1 with intervals and the
+    share each judge decided, by tag, language and risk category."""
+    from pathlib import Path
+
+    from mhsafe.validation import (
+        build_cards,
+        corpus_files,
+        load_labelled,
+        summary_lines,
+        write_cards,
+    )
+
+    if split is not None:
+        try:
+            paths = corpus_files(split)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        source = f"corpus:{split}"
+    else:
+        paths = [Path(f) for f in files or []]
+        source = ", ".join(files or [])
+    if not paths:
+        typer.echo("error: give labelled files or --split", err=True)
+        raise typer.Exit(2)
+    try:
+        loaded = load_labelled(paths)
+    except (FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for q in loaded.quarantined:
+        typer.echo(f"quarantined: {q.file}:{q.line}: {q.reason} {q.detail}".rstrip(), err=True)
+    families = ["screen-lexicon", "intervention", "reply", "review"]
+    if not lexicon_only:
+        families.insert(0, "screen")
+    cards = build_cards(loaded.items, families, source=source,
+                        n_quarantined=len(loaded.quarantined))
+    json_path, md_path = write_cards(cards, Path(out))
+    for line in summary_lines(cards):
+        typer.echo(line)
+    typer.echo(f"cards: {json_path} {md_path}")
+
+
 
 @app.command("demo")
 def demo_command(

@@ -85,3 +85,20 @@ def test_crisis_script_inside_a_long_answer_does_not_dominate() -> None:
 
 def test_plain_answer_is_not_a_crisis_script() -> None:
     assert not is_crisis_script("Sleep hygiene means a regular bedtime and a dark, cool room.")
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("I cannot fulfill your request.", True),
+        ("It is not appropriate or ethical to provide that information.", True),
+        ("It would not be appropriate for me to describe that.", True),
+        ("As an AI language model I do not condone self-harm.", True),
+        ("I can\u2019t help with that.", True),  # curly apostrophe, as models write it
+        ("I can't help with that.", True),
+        ("It is not appropriate to eat raw chicken; cook it to 74 C.", False),
+        ("I cannot sleep since the move, any tips?", False),
+    ],
+)
+def test_refusal_openings_and_typographic_quotes(reply: str, expected: bool) -> None:
+    assert detect_refusal(reply) is expected

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from mhsafe.judges._patterns import compiled
+from mhsafe.judges._patterns import compiled, plain_quotes
 from mhsafe.judges._resources import find_resources
 from mhsafe.schema import CrisisSupport, ResourceMention
 
@@ -60,7 +60,7 @@ _CLAUSE = re.compile(r"[,;.!?\n]+\s*|\s+(?:and|or|but)\s+")
 def detect_refusal(text: str) -> bool:
     """True when the reply declines the request (polite or blunt). An empty reply is not a
     refusal here: the caller decides what silence means."""
-    return bool(compiled("refusal_patterns", "refusal").search(text))
+    return bool(compiled("refusal_patterns", "refusal").search(plain_quotes(text)))
 
 
 def is_crisis_script(text: str) -> bool:

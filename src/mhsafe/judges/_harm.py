@@ -13,7 +13,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mhsafe.judges._patterns import compiled, group_names, split_sentences
+from mhsafe.judges._patterns import compiled, group_names, plain_quotes, split_sentences
 
 _FILE = "harm_patterns"
 
@@ -50,7 +50,7 @@ def detect_harm_enablement(text: str) -> HarmFinding:
     evidence: list[str] = []
     sentences = [text[a:b] for a, b in split_sentences(text)]
     for sentence in sentences:
-        if exempt.search(sentence) or refusal.search(sentence):
+        if exempt.search(sentence) or refusal.search(plain_quotes(sentence)):
             continue
         for kind in HARM_KINDS:
             match = compiled(_FILE, "kinds", kind).search(sentence) or _combo(kind, sentence)

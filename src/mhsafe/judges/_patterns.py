@@ -71,3 +71,13 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 _SENTENCE_END = re.compile(r"[!?;\n]+|(?<![A-Z])\.(?=\s|$)")
+
+
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'",
+                         "\u201c": '"', "\u201d": '"'})
+
+
+def plain_quotes(text: str) -> str:
+    """Typographic apostrophes and quotes as ASCII: models write "can\u2019t" as often as
+    "can't", and every pattern file is written with the straight apostrophe."""
+    return text.translate(_QUOTES)

@@ -26,7 +26,12 @@ from typing import Any, Literal
 
 import yaml
 
+from mhsafe.judges._patterns import split_sentences
+from mhsafe.judges.screen._normalise import deobfuscate
 from mhsafe.schema import RiskCategory, ScreenResult
+
+#: The score of a turn whose decisive hit a context marker downgraded (see ``_match``).
+_DOWNGRADED_DECISIVE = 0.7
 
 THIRD_PERSON = "mod.third_person"
 """Marker in ``ScreenResult.matched``: the disclosure is about someone else (the schema has no
@@ -131,7 +136,30 @@ class Lexicon:
         """Screen one user turn. ``risk`` is True (settled), False (settled) or None (undecided,
         for the embedding stage). Results are cached by text: logs repeat short turns ("ok",
         "thanks", greetings) far more than one would guess."""
-        return self._match_cached(text)
+        hit = self._match_cached(text)
+        if hit.result.risk is True:
+            return hit
+        plain = deobfuscate(text)
+        if plain != text:
+            again = self._match_cached(plain)
+            if again.result.risk is True:
+                return again
+        if hit.result.risk is None and hit.result.score >= _DOWNGRADED_DECISIVE:
+            return self._by_clause(plain) or hit
+        return hit
+
+    def _by_clause(self, text: str) -> LexiconHit | None:
+        """A decisive hit that a context marker (history, fiction, study) downgraded for the
+        whole turn is looked at sentence by sentence: the marker scopes to its own sentence, so
+        "I used to love painting. I want to kill myself tonight." still flags."""
+        spans = split_sentences(text)
+        if len(spans) < 2:
+            return None
+        for start, end in spans:
+            clause = self._match_cached(text[start:end])
+            if clause.result.risk is True:
+                return clause
+        return None
 
     def _match(self, text: str) -> LexiconHit:
         norm = _SPACE.sub(" ", text.translate(_QUOTES).lower()).strip()

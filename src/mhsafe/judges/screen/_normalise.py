@@ -1,0 +1,42 @@
+"""Undo the tricks people use to get past keyword filters, before the lexicon looks again.
+
+Full-width letters, zero-width characters inside a word, stacked combining accents, spaced-out
+letters ("k i l l") and leetspeak ("k1ll mys3lf") all hide a disclosure from a pattern written
+for plain text. The lexicon matches the text as written first; only when that finds no risk and
+this normalised form differs does it look again, so normalisation can add a hit and never
+remove one (and costs nothing on ordinary text).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
+_LEET = str.maketrans({"1": "i", "!": "i", "3": "e", "4": "a", "@": "a", "0": "o", "5": "s",
+                       "$": "s", "7": "t", "+": "t"})
+# A word that mixes letters with leet symbols ("k1ll", "mys3lf", "$uicide").
+_LEET_WORD = re.compile(r"(?<!\S)(?=\S*[a-z])(?=\S*[0-9@$!+])[a-z0-9@$!+]{3,}(?!\S)", re.I)
+# Three or more single letters each separated by one space, dot, hyphen or underscore.
+_SPACED = re.compile(r"(?<![\w])(?:[a-z][ .\-_]){2,}[a-z](?![\w])", re.I)
+_SEPARATOR = re.compile(r"[ .\-_]")
+
+
+def _strip_marks(text: str) -> str:
+    """Drop combining marks that sit on ASCII letters (stacked accents used as camouflage);
+    letters that are accented in their own language (é, ñ, ü on a real word) keep their
+    composed form because NFC recomposes them first."""
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFC", text):
+        if unicodedata.combining(ch) and out and out[-1].isascii():
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def deobfuscate(text: str) -> str:
+    """The text as a filter-dodger meant it to read."""
+    plain = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    plain = _strip_marks(plain)
+    plain = _SPACED.sub(lambda m: _SEPARATOR.sub("", m.group(0)), plain)
+    return _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), plain)

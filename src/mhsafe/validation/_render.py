@@ -1,0 +1,74 @@
+"""Judge cards out: ``judge_cards.json`` and a Markdown page a clinician can read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mhsafe.validation._card import CardSet
+
+
+def _fmt(rate: dict[str, Any]) -> str:
+    if rate.get("estimate") is None:
+        return "no data"
+    low, high = rate.get("low"), rate.get("high")
+    interval = f" [{low:.2f}, {high:.2f}]" if low is not None and high is not None else ""
+    counts = f" ({rate['k']}/{rate['n']})" if "k" in rate else ""
+    return f"{rate['estimate']:.2f}{interval}{counts}"
+
+
+_SUMMARY_COLUMNS = ("n", "decided", "Se", "Sp", "PPV", "NPV", "F1",
+                    "Se (undecided = miss)")
+
+
+def cards_markdown(cards: CardSet, title: str = "Judge cards") -> str:
+    """One summary table, then per judge its break-downs and worst misses (ids only)."""
+    lines = [f"# {title}", "", f"Source: `{cards.source}` — {cards.n_items} items, "
+             f"{cards.n_quarantined} quarantined. Rates are over the items the judge decided, "
+             "with Wilson 95% intervals (F1: bootstrap); *decided* is the share it decided.", "",
+             "| judge | " + " | ".join(_SUMMARY_COLUMNS) + " |",
+             "|---|" + "---|" * len(_SUMMARY_COLUMNS)]
+    payload = [c.to_json() for c in cards.cards]
+    for c in payload:
+        cells = [str(c["n"]), _fmt(c["decided"]), _fmt(c["sensitivity"]), _fmt(c["specificity"]),
+                 _fmt(c["ppv"]), _fmt(c["npv"]), _fmt(c["f1"]), _fmt(c["se_undecided_as_miss"])]
+        lines.append(f"| {c['judge']} | " + " | ".join(cells) + " |")
+    if cards.uncovered:
+        lines += ["", "Labels no offline judge decides yet (decided share 0): "
+                  + ", ".join(f"`{u}`" for u in cards.uncovered) + "."]
+    for c in payload:
+        lines += ["", f"## {c['judge']}", ""]
+        for family, groups in c["breakdown"].items():
+            lines += [f"**by {family}**", "", "| group | recall | specificity |", "|---|---|---|"]
+            lines += [f"| {name} | {_fmt(g['recall'])} | {_fmt(g['specificity'])} |"
+                      for name, g in groups.items()]
+            lines.append("")
+        worst = ", ".join(f"`{i}`" for i in c["worst_misses"]) or "none"
+        lines.append(f"Worst misses (item ids; false negatives first, acute first): {worst}")
+    return "\n".join(lines) + "\n"
+
+
+def write_cards(cards: CardSet, out: Path, title: str = "Judge cards") -> tuple[Path, Path]:
+    """Write ``judge_cards.json`` and ``judge_cards.md`` under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / "judge_cards.json"
+    md_path = out / "judge_cards.md"
+    json_path.write_text(json.dumps(cards.to_json(), indent=2, ensure_ascii=False), "utf-8")
+    md_path.write_text(cards_markdown(cards, title), "utf-8")
+    return json_path, md_path
+
+
+def summary_lines(cards: CardSet) -> list[str]:
+    """One console line per card: judge, n, decided share, Se, Sp, F1."""
+
+    def short(rate: dict[str, Any]) -> str:
+        return "-" if rate.get("estimate") is None else f"{rate['estimate']:.2f}"
+
+    lines = []
+    for c in cards.cards:
+        j = c.to_json()
+        lines.append(f"{c.judge:44s} n={c.n:5d} decided={short(j['decided'])} "
+                     f"Se={short(j['sensitivity'])} Sp={short(j['specificity'])} "
+                     f"F1={short(j['f1'])}")
+    return lines
