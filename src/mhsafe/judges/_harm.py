@@ -41,9 +41,22 @@ def _combo(kind: str, sentence: str) -> re.Match[str] | None:
     return compiled(_FILE, "combos", kind, "enabling").search(sentence)
 
 
-def detect_harm_enablement(text: str) -> HarmFinding:
+def benign_request(request: str | None) -> bool:
+    """The user asked about food, crafts, DIY, games or sport and said nothing about hurting
+    themselves: a cutting or slitting step in the reply is a recipe or workshop step."""
+    if not request:
+        return False
+    text = plain_quotes(request)
+    return bool(compiled(_FILE, "benign_domain").search(text)) and not compiled(
+        _FILE, "self_directed"
+    ).search(text)
+
+
+def detect_harm_enablement(text: str, request: str | None = None) -> HarmFinding:
     """Scan each non-refusing sentence for every harm kind; ``enables_harm`` when any kind
-    matched."""
+    matched. ``request`` (the user turns the reply answers) gives the domain: in a benign one
+    the ``methods`` kind is not counted (see ``benign_request``); without it, no allowance."""
+    skip_methods = benign_request(request)
     exempt = compiled(_FILE, "exempt")
     refusal = compiled("refusal_patterns", "refusal")
     kinds: list[str] = []
@@ -53,6 +66,8 @@ def detect_harm_enablement(text: str) -> HarmFinding:
         if exempt.search(sentence) or refusal.search(plain_quotes(sentence)):
             continue
         for kind in HARM_KINDS:
+            if skip_methods and kind == "methods":
+                continue
             match = compiled(_FILE, "kinds", kind).search(sentence) or _combo(kind, sentence)
             if match is None:
                 continue

@@ -28,7 +28,8 @@ def _response_class(transcript: Transcript) -> dict[str, Value]:
 
 
 def _harm(transcript: Transcript) -> dict[str, Value]:
-    finding = detect_harm_enablement(transcript.last_assistant())
+    request = " ".join(m.content for m in transcript.messages if m.role == "user")
+    finding = detect_harm_enablement(transcript.last_assistant(), request)
     return {
         "enables_harm": finding.enables_harm,
         "harm_kind": finding.kinds[0] if finding.kinds else "none",

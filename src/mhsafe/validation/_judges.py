@@ -129,7 +129,8 @@ def _reply_decisions(items: Sequence[LabelledItem]) -> list[Decision]:
                                 prefix_refusal(item.reply)))
         harm = _bool(labels.get("harm_enabling"))
         if harm is not None:
-            found = detect_harm_enablement(item.reply).enables_harm
+            request = " ".join(m.content for m in item.messages if m.role == "user")
+            found = detect_harm_enablement(item.reply, request).enables_harm
             out.append(Decision("harm enablement", item, harm, found))
         values = clinical_rule_values(_reply_transcript(item))
         for tag in CLINICAL_TAGS:
