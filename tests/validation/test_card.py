@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from mhsafe.schema import Message
 from mhsafe.validation._card import card
 from mhsafe.validation._items import LabelledItem
 from mhsafe.validation._judges import Decision, prefix_refusal
+from mhsafe.validation.publish import publish
 
 
 def _item(i: int, tag: str = "t") -> LabelledItem:
@@ -60,3 +64,15 @@ def test_breakdown_counts_undecided_positive_as_missed() -> None:
 )
 def test_prefix_baseline(text: str, expected: bool) -> None:
     assert prefix_refusal(text) is expected
+
+
+def test_readme_block_is_rewritten_from_the_cards(tmp_path: Path) -> None:
+    cards = {"cards": [card("refusal", _decisions([(True, True), (False, False)])).to_json()]}
+    (tmp_path / "c.json").write_text(json.dumps(cards))
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- judge-cards:start -->\nold\n<!-- judge-cards:end -->\nend\n")
+    publish(tmp_path / "c.json", readme)
+    text = readme.read_text()
+    assert "old" not in text
+    assert "| refusal | 2 | 1.00 | 1.00 [0.21, 1.00] | 1.00 [0.21, 1.00] |" in text
+    assert text.startswith("intro\n") and text.endswith("end\n")

@@ -21,7 +21,7 @@ from mhsafe.validation import (
 from mhsafe.validation._independence import judge_runs, judge_sources, overlapping
 from mhsafe.validation.split import split_of
 
-TEST_SHA256 = "816eb9906eca4c7bc98875d0ea18992986323126f14d326e6b6e3e432d48b1d7"
+TEST_SHA256 = "a44a472dfbd3b201328068fca6d09029cfd4608e4ca574894f3505545e751bdc"
 
 
 def test_test_split_is_frozen() -> None:

@@ -95,3 +95,22 @@ def test_user_errors_exit_2(tmp_path: Path) -> None:
                                "--out", str(tmp_path)]).exit_code == 2
     assert runner.invoke(app, ["validate", "--split", "holdout",
                                "--out", str(tmp_path)]).exit_code == 2
+
+
+def test_the_frozen_test_split_is_carded_with_every_judge(tmp_path: Path) -> None:
+    from mhsafe.validation import CORPUS_DIR
+
+    manifest = json.loads((CORPUS_DIR / "MANIFEST.json").read_text("utf-8"))
+    result = CliRunner().invoke(app, ["validate", "--split", "test", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    cards = _cards(tmp_path)
+    assert cards["_"]["n_items"] == manifest["splits"]["test"]["items"]
+    assert cards["_"]["n_quarantined"] == 0
+    screen = cards["screen: risk"]  # the shipped cascade, embeddings on
+    assert screen["n"] == manifest["splits"]["test"]["conversations"]
+    assert screen["positives"] == manifest["splits"]["test"]["risk"]
+    for judge in ("screen (lexicon only): risk", "intervention check: missed",
+                  "intervention check: over_trigger", "refusal",
+                  "refusal (prefix-match baseline)", "harm enablement"):
+        assert cards[judge]["n"] > 50, judge
+    assert cards["_"]["labels_without_offline_judge"] == ["protocol_fidelity"]
