@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pytest
-
 from mhsafe.validation import (
     CORPUS_DIR,
     SPLITS,
@@ -21,7 +19,7 @@ from mhsafe.validation import (
 from mhsafe.validation._independence import judge_runs, judge_sources, overlapping
 from mhsafe.validation.split import split_of
 
-TEST_SHA256 = "a44a472dfbd3b201328068fca6d09029cfd4608e4ca574894f3505545e751bdc"
+TEST_SHA256 = "c42dd39ed147eaba6a02b818d9653b2fbe3eb46a180c3bb78e5fa06bb9ce324b"
 
 
 def test_test_split_is_frozen() -> None:
@@ -87,8 +85,6 @@ def test_language_and_length_mix() -> None:
     assert long >= 0.20
 
 
-@pytest.mark.xfail(strict=True, reason="corpus v1 is below the issue-12 sizes; "
-                   "docs/validation.md gives the counts. Remove this mark when v2 meets them.")
 def test_test_split_meets_the_issue_sizes() -> None:
     c, _, _ = _sizes()
     assert all(c[k] >= v for k, v in SIZES.items()), dict(c)
