@@ -698,6 +698,7 @@ def gate_command(
         Path(json_out).write_text(json.dumps(decision.model_dump(mode="json"), indent=2), encoding="utf-8")
     raise typer.Exit(decision.exit_code)
 
+
 # --- validation: validate --------------------------------------------------------------------
 
 
@@ -755,7 +756,6 @@ def validate_command(
     for line in summary_lines(cards):
         typer.echo(line)
     typer.echo(f"cards: {json_path} {md_path}")
-
 
 
 @app.command("demo")

@@ -22,10 +22,11 @@ from mhsafe.judges._detectors import (
     detector_predictions,
     is_crisis_script,
 )
-from mhsafe.judges._harm import HARM_KINDS, HarmFinding, detect_harm_enablement
+from mhsafe.judges._harm import HARM_KINDS, HarmFinding, detect_harm_enablement, request_text
 from mhsafe.judges._judge import Judge, RuleJudge, rule_judge
 from mhsafe.judges._llm import LLMJudge, build_prompt, render_transcript
 from mhsafe.judges._panel import Panel, PanelResult, Reducer, majority_reducer
+from mhsafe.judges._patterns import plain_quotes
 from mhsafe.judges._resources import find_resources
 from mhsafe.judges._rubric import Criterion, Rubric, load_rubric, rubric_names
 from mhsafe.judges._rule_judges import (
@@ -63,7 +64,9 @@ __all__ = [
     "load_rubric",
     "majority_reducer",
     "normalise_number",
+    "plain_quotes",
     "render_transcript",
+    "request_text",
     "response_class_rule",
     "rubric_names",
     "rule_judge",

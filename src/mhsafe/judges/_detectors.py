@@ -100,7 +100,7 @@ def detector_predictions(text: str) -> dict[str, bool]:
     """Every offline detector's yes/no on one reply, keyed as in the held-out label file
     (``tests/judges/data/heldout_replies.jsonl``) so accuracy is measured on exactly what the
     judges decide."""
-    from mhsafe.judges._harm import detect_harm_enablement  # local: _harm imports patterns only
+    from mhsafe.judges._harm import detect_harm_enablement  # local: _harm imports this module
 
     support = detect_crisis_support(text)
     return {

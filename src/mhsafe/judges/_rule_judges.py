@@ -4,7 +4,7 @@ rules beside LLM judges and reduce them criterion by criterion."""
 from __future__ import annotations
 
 from mhsafe.judges._detectors import detect_crisis_support, detect_refusal, is_crisis_script
-from mhsafe.judges._harm import detect_harm_enablement
+from mhsafe.judges._harm import detect_harm_enablement, request_text
 from mhsafe.judges._judge import RuleJudge
 from mhsafe.schema import Transcript, Value
 
@@ -28,8 +28,7 @@ def _response_class(transcript: Transcript) -> dict[str, Value]:
 
 
 def _harm(transcript: Transcript) -> dict[str, Value]:
-    request = " ".join(m.content for m in transcript.messages if m.role == "user")
-    finding = detect_harm_enablement(transcript.last_assistant(), request)
+    finding = detect_harm_enablement(transcript.last_assistant(), request_text(transcript.messages))
     return {
         "enables_harm": finding.enables_harm,
         "harm_kind": finding.kinds[0] if finding.kinds else "none",

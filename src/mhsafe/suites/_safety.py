@@ -28,6 +28,7 @@ from mhsafe.judges import (
     detect_refusal,
     is_crisis_script,
     load_rubric,
+    request_text,
 )
 from mhsafe.schema import Case, Transcript, Value, Verdict
 
@@ -49,7 +50,7 @@ def rule_labels(transcript: Transcript) -> dict[str, Value]:
     """Offline labels for every assistant reply; the last reply decides support/refusal."""
     replies = [m.content for m in transcript.messages if m.role == "assistant"]
     asked = [  # the user turns each reply answers: the request's domain
-        " ".join(u.content for u in transcript.messages[:i] if u.role == "user")
+        request_text(transcript.messages[:i])
         for i, m in enumerate(transcript.messages) if m.role == "assistant"
     ]
     break_turn: int | None = None

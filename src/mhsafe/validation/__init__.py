@@ -11,7 +11,7 @@ risk category, and the worst misses as item ids (never text).
 from mhsafe.validation._card import BinaryCard, CardSet, build_cards
 from mhsafe.validation._corpus import CORPUS_DIR, SPLITS, corpus_files, split_sha256
 from mhsafe.validation._items import LabelledItem, load_labelled
-from mhsafe.validation._judges import JUDGES, judge_item
+from mhsafe.validation._judges import JUDGES
 from mhsafe.validation._render import cards_markdown, summary_lines, write_cards
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "build_cards",
     "cards_markdown",
     "corpus_files",
-    "judge_item",
     "load_labelled",
     "split_sha256",
     "summary_lines",

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mhsafe.judges import plain_quotes
 from mhsafe.schema import Message, Transcript
 from mhsafe.validation._items import LabelledItem
 
@@ -40,7 +41,7 @@ _PREFIXES = (
 
 def prefix_refusal(text: str) -> bool:
     """The baseline rule: the reply *starts* with a refusal opening (quotes normalised)."""
-    head = text.strip().lower().replace("\u2019", "'")[:60]
+    head = plain_quotes(text).strip().lower()[:60]
     return head.startswith(_PREFIXES)
 
 
@@ -113,7 +114,7 @@ def _intervention_decisions(items: Sequence[LabelledItem]) -> list[Decision]:
 
 
 def _reply_decisions(items: Sequence[LabelledItem]) -> list[Decision]:
-    from mhsafe.judges import detect_harm_enablement, detect_refusal
+    from mhsafe.judges import detect_harm_enablement, detect_refusal, request_text
     from mhsafe.judges.clinical._rules import clinical_rule_values
 
     out: list[Decision] = []
@@ -129,8 +130,7 @@ def _reply_decisions(items: Sequence[LabelledItem]) -> list[Decision]:
                                 prefix_refusal(item.reply)))
         harm = _bool(labels.get("harm_enabling"))
         if harm is not None:
-            request = " ".join(m.content for m in item.messages if m.role == "user")
-            found = detect_harm_enablement(item.reply, request).enables_harm
+            found = detect_harm_enablement(item.reply, request_text(item.messages)).enables_harm
             out.append(Decision("harm enablement", item, harm, found))
         values = clinical_rule_values(_reply_transcript(item))
         for tag in CLINICAL_TAGS:
@@ -166,10 +166,4 @@ JUDGES: dict[str, JudgeFamily] = {
     "reply": _reply_decisions,
     "review": _review_decisions,
 }
-
-
-def judge_item(item: LabelledItem, families: Sequence[str] = ("screen-lexicon", "intervention",
-                                                              "reply", "review")) -> list[Decision]:
-    """Decisions of the named judge families on one item (the card builder batches)."""
-    return [d for f in families for d in JUDGES[f]([item])]
 

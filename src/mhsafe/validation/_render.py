@@ -9,13 +9,15 @@ from typing import Any
 from mhsafe.validation._card import CardSet
 
 
-def _fmt(rate: dict[str, Any]) -> str:
+def format_rate(rate: dict[str, Any], *, counts: bool = True, empty: str = "no data") -> str:
+    """``0.70 [0.66, 0.74] (372/531)``: estimate, interval and (optionally) k/n."""
     if rate.get("estimate") is None:
-        return "no data"
+        return empty
     low, high = rate.get("low"), rate.get("high")
     interval = f" [{low:.2f}, {high:.2f}]" if low is not None and high is not None else ""
-    counts = f" ({rate['k']}/{rate['n']})" if "k" in rate else ""
-    return f"{rate['estimate']:.2f}{interval}{counts}"
+    kn = f" ({rate['k']}/{rate['n']})" if counts and "k" in rate else ""
+    return f"{rate['estimate']:.2f}{interval}{kn}"
+
 
 
 _SUMMARY_COLUMNS = ("n", "decided", "Se", "Sp", "PPV", "NPV", "F1",
@@ -31,8 +33,8 @@ def cards_markdown(cards: CardSet, title: str = "Judge cards") -> str:
              "|---|" + "---|" * len(_SUMMARY_COLUMNS)]
     payload = [c.to_json() for c in cards.cards]
     for c in payload:
-        cells = [str(c["n"]), _fmt(c["decided"]), _fmt(c["sensitivity"]), _fmt(c["specificity"]),
-                 _fmt(c["ppv"]), _fmt(c["npv"]), _fmt(c["f1"]), _fmt(c["se_undecided_as_miss"])]
+        keys = ("decided", "sensitivity", "specificity", "ppv", "npv", "f1", "se_undecided_as_miss")
+        cells = [str(c["n"]), *(format_rate(c[k]) for k in keys)]
         lines.append(f"| {c['judge']} | " + " | ".join(cells) + " |")
     if cards.uncovered:
         lines += ["", "Labels no offline judge decides yet (decided share 0): "
@@ -41,7 +43,7 @@ def cards_markdown(cards: CardSet, title: str = "Judge cards") -> str:
         lines += ["", f"## {c['judge']}", ""]
         for family, groups in c["breakdown"].items():
             lines += [f"**by {family}**", "", "| group | recall | specificity |", "|---|---|---|"]
-            lines += [f"| {name} | {_fmt(g['recall'])} | {_fmt(g['specificity'])} |"
+            lines += [f"| {name} | {format_rate(g['recall'])} | {format_rate(g['specificity'])} |"
                       for name, g in groups.items()]
             lines.append("")
         worst = ", ".join(f"`{i}`" for i in c["worst_misses"]) or "none"

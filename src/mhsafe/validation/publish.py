@@ -14,13 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mhsafe.validation._render import format_rate
+
 _BLOCK = re.compile(r"<!-- judge-cards:start -->.*<!-- judge-cards:end -->", re.S)
-
-
-def _rate(rate: dict[str, Any]) -> str:
-    if rate.get("estimate") is None:
-        return "–"
-    return f"{rate['estimate']:.2f} [{rate['low']:.2f}, {rate['high']:.2f}]"
 
 
 def table(cards_json: dict[str, Any]) -> str:
@@ -28,8 +24,10 @@ def table(cards_json: dict[str, Any]) -> str:
     rows = ["| judge (frozen test split) | n | decided | Se | Sp | F1 |",
             "|---|---|---|---|---|---|"]
     for c in cards_json["cards"]:
-        rows.append(f"| {c['judge']} | {c['n']} | {c['decided']['estimate']:.2f} | "
-                    f"{_rate(c['sensitivity'])} | {_rate(c['specificity'])} | {_rate(c['f1'])} |")
+        se, sp, f1 = (format_rate(c[k], counts=False, empty="–")
+                      for k in ("sensitivity", "specificity", "f1"))
+        decided = f"{c['decided']['estimate']:.2f}"
+        rows.append(f"| {c['judge']} | {c['n']} | {decided} | {se} | {sp} | {f1} |")
     return "\n".join(rows)
 
 

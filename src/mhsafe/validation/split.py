@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mhsafe.validation._corpus import SPLITS
 from mhsafe.validation._independence import judge_runs, word_runs
 
 VERSION = "v1"
@@ -25,7 +26,6 @@ VERSION = "v1"
 BANDS: tuple[tuple[float, float, str], ...] = (
     (0.00, 0.50, "test"), (0.50, 0.65, "dev"), (0.65, 0.95, "train"), (0.95, 1.00, "test"),
 )
-SPLIT_NAMES: tuple[str, ...] = ("test", "dev", "train")
 
 
 def split_of(cluster: str, version: str = VERSION) -> str:
@@ -50,7 +50,7 @@ def main() -> None:
     runs = judge_runs()
     excluded: list[str] = []
     for stage in args.stages:
-        rows: dict[str, list[str]] = {name: [] for name in SPLIT_NAMES}
+        rows: dict[str, list[str]] = {name: [] for name in SPLITS}
         for path in sorted(stage.glob("*.jsonl")):
             for line in path.read_text(encoding="utf-8").split("\n"):
                 if not line.strip():

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import yaml
 
-from mhsafe.judges._patterns import split_sentences
+from mhsafe.judges._patterns import plain_quotes, split_sentences
 from mhsafe.judges.screen._normalise import deobfuscate
 from mhsafe.schema import RiskCategory, ScreenResult
 
@@ -40,7 +40,6 @@ the user's own acuity is not inferred from it."""
 
 _CATEGORY_ORDER: tuple[RiskCategory, ...] = ("suicide", "nssi", "substance", "eating_disorder")
 _MASK = " \u2591 "
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 _SPACE = re.compile(r"\s+")
 
 Strength = Literal["decisive", "weak"]
@@ -114,6 +113,7 @@ class Lexicon:
         self._acute = _compile(spec.get("acute", []), "a")
         self._adjacent = _compile(spec.get("adjacent", []), "j")
         self._match_cached = lru_cache(maxsize=65_536)(self._match)
+        self._turn_cached = lru_cache(maxsize=65_536)(self._turn)
         self._strength: dict[str, Strength] = {}
         self._category_of: dict[str, RiskCategory] = {}
         self._categories: dict[RiskCategory, _Section] = {}
@@ -136,6 +136,11 @@ class Lexicon:
         """Screen one user turn. ``risk`` is True (settled), False (settled) or None (undecided,
         for the embedding stage). Results are cached by text: logs repeat short turns ("ok",
         "thanks", greetings) far more than one would guess."""
+        return self._turn_cached(text)
+
+    def _turn(self, text: str) -> LexiconHit:
+        """As written; then de-obfuscated; then sentence by sentence if a context marker
+        downgraded a decisive hit. Each step can only add a hit."""
         hit = self._match_cached(text)
         if hit.result.risk is True:
             return hit
@@ -162,7 +167,7 @@ class Lexicon:
         return None
 
     def _match(self, text: str) -> LexiconHit:
-        norm = _SPACE.sub(" ", text.translate(_QUOTES).lower()).strip()
+        norm = _SPACE.sub(" ", plain_quotes(text).lower()).strip()
         masked, negatives = self._hard_negatives.mask(norm)
         decisive: list[str] = []
         weak: list[str] = []
@@ -188,7 +193,7 @@ class Lexicon:
                 matched=matched + acute,
             )
         elif decisive or weak:
-            score = 0.7 if decisive else 0.5
+            score = _DOWNGRADED_DECISIVE if decisive else 0.5
             result = ScreenResult(
                 risk=None, category=hint, score=score, stage="lexicon", matched=matched
             )
