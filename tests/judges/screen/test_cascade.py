@@ -72,7 +72,7 @@ def test_only_undecided_turns_are_embedded() -> None:
     assert [r.stage for r in results] == ["lexicon", "lexicon", "embedding", "embedding"]
     assert counts == ScreenCounts(turns=4, lexicon_risk=1, lexicon_clear=1,
                                   lexicon_undecided=2, embedded=2, embedded_for_acuity=1,
-                                  embedding_risk=1, embedding_clear=1)
+                                  embedding_risk=1, embedding_clear=1, chunks_embedded=3)
 
 
 def test_acute_head_can_raise_acuity_of_a_lexicon_hit() -> None:

@@ -6,14 +6,19 @@ lexicon cannot settle. See docs/screen.md for how the classifier was trained and
 scored on data it never saw.
 """
 
-from ._cascade import ConversationScreen, RiskScreen
+from ._cascade import UNCOVERED, ConversationScreen, RiskScreen
+from ._chunks import CHUNK_CHARS, chunk_text
 from ._config import EmbedGate, ScreenConfig, ScreenCounts
 from ._embedding import Embedder, Prediction, RiskClassifier, model_dir
 from ._evaluate import Confusion, evaluate_conversations, evaluate_turns
+from ._language import COVERED, uncovered_language
 from ._lexicon import THIRD_PERSON, Lexicon, LexiconHit, load_lexicon
 
 __all__ = [
+    "CHUNK_CHARS",
+    "COVERED",
     "THIRD_PERSON",
+    "UNCOVERED",
     "Confusion",
     "ConversationScreen",
     "EmbedGate",
@@ -25,8 +30,10 @@ __all__ = [
     "RiskScreen",
     "ScreenConfig",
     "ScreenCounts",
+    "chunk_text",
     "evaluate_conversations",
     "evaluate_turns",
     "load_lexicon",
     "model_dir",
+    "uncovered_language",
 ]

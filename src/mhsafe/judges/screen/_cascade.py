@@ -1,5 +1,11 @@
 """The cascade: lexicon on every user turn, embeddings only for what the lexicon cannot settle.
 
+Later stages only add recall: a decisive lexicon hit is never embedded, so the classifier cannot
+clear it; the classifier decides turns the lexicon left undecided (a weak hit, a decisive hit
+that a context marker in the same sentence downgraded, or risk-adjacent vocabulary). A turn in a
+language the screen does not cover, with no risk hit, stays ``risk=None`` (unjudged). Long turns
+are embedded chunk by chunk and score as their riskiest chunk.
+
 One implementation serves both the audit (batches of logged conversations) and the safeguard
 proxy (one live turn at a time), so both report the same screen with the same thresholds.
 """
@@ -12,9 +18,15 @@ from typing import NamedTuple
 
 from mhsafe.schema import Message, ScreenResult
 
+from ._chunks import chunk_text
 from ._config import ScreenConfig, ScreenCounts
-from ._embedding import Embedder, RiskClassifier
+from ._embedding import Embedder, Prediction, RiskClassifier
+from ._language import uncovered_language
 from ._lexicon import THIRD_PERSON, LexiconHit, load_lexicon
+
+UNCOVERED = "lang.uncovered"
+"""Marker in ``ScreenResult.matched``: the turn is in a language the screen does not cover, so
+it was not cleared (``risk=None``)."""
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +151,11 @@ class RiskScreen:
                     counts.lexicon_clear += 1
                 else:
                     counts.lexicon_undecided += 1
+            if result.risk is not True and k not in skip and self._uncovered(text):
+                counts.uncovered_language += 1
+                results.append(ScreenResult(risk=None, stage="none",
+                                            matched=[*result.matched, UNCOVERED]))
+                continue
             if k not in skip and self._wants_embedding(hit, text):
                 to_embed.append(k)
             elif (
@@ -160,6 +177,9 @@ class RiskScreen:
             r.risk is None for k, r in enumerate(results) if k not in skip
         )
         return results, counts
+
+    def _uncovered(self, text: str) -> bool:
+        return self.config.language_check and uncovered_language(text) is not None
 
     def _wants_embedding(self, hit: LexiconHit | None, text: str) -> bool:
         if not text.strip():
@@ -190,18 +210,23 @@ class RiskScreen:
         batch."""
         if self._embed_error is not None:
             return
+        wanted = to_embed + for_acuity
+        chunks = [self._chunks(texts[k]) for k in wanted]
+        flat = [c for turn in chunks for c in turn]
         try:
             embedder, classifier = self._models()
             before = embedder.cache_hits
-            vectors = embedder.encode([texts[k] for k in to_embed + for_acuity])
-            predictions = classifier.predict(vectors)
+            vectors = embedder.encode(flat)
+            chunk_predictions = classifier.predict(vectors)
         except Exception as exc:  # fail closed: undecided turns stay risk=None
             self._embed_error = f"{type(exc).__name__}: {exc}"
             log.error("embedding stage unavailable (%s); undecided turns stay unresolved",
                       type(exc).__name__)
             return
+        predictions = _riskiest_per_turn(chunk_predictions, [len(c) for c in chunks])
         counts.embedded += len(to_embed)
         counts.embedded_for_acuity += len(for_acuity)
+        counts.chunks_embedded += len(flat)
         counts.cache_hits += embedder.cache_hits - before
         threshold = self._threshold(classifier)
         acute_threshold = (
@@ -236,6 +261,27 @@ class RiskScreen:
             else:
                 counts.embedding_clear += 1
 
+    def _chunks(self, text: str) -> list[str]:
+        """The pieces of a turn to embed: all of a short turn; of a long one, the chunks the
+        lexicon marks, risk words first, at most ``max_chunks_per_turn``. A chunk where the
+        lexicon found nothing at all is clear at stage one and is not embedded."""
+        chunks = chunk_text(text, self.config.chunk_chars)
+        if len(chunks) == 1:
+            return chunks
+        if self._lexicon is None:
+            return chunks[: self.config.max_chunks_per_turn]
+        signal = [(self._chunk_signal(c), i) for i, c in enumerate(chunks)]
+        marked = sorted((s for s in signal if s[0] > 0), key=lambda s: (-s[0], s[1]))
+        keep = sorted(i for _, i in marked[: self.config.max_chunks_per_turn])
+        return [chunks[i] for i in keep] or chunks[:1]
+
+    def _chunk_signal(self, chunk: str) -> float:
+        assert self._lexicon is not None
+        hit = self._lexicon.match(chunk)
+        if hit.result.risk is True:
+            return 2.0
+        return hit.result.score if hit.adjacent or hit.result.matched else 0.0
+
     def _threshold(self, classifier: RiskClassifier) -> float:
         if self.config.embedding_threshold is not None:
             return self.config.embedding_threshold
@@ -244,7 +290,7 @@ class RiskScreen:
     def _resolve_without_embedding(self, result: ScreenResult) -> ScreenResult:
         """Lexicon-only mode: an undecided *hit* follows ``weak_hit_is_risk``; an adjacent-only
         turn is clear (there is no stage left to ask)."""
-        if result.risk is not None:
+        if result.risk is not None or UNCOVERED in result.matched:
             return result
         if result.category != "none" and self.config.weak_hit_is_risk:
             return result.model_copy(update={"risk": True})
@@ -287,6 +333,19 @@ class RiskScreen:
         return ConversationScreen(risk_turn, summary, counts)
 
 
+def _riskiest_per_turn(predictions: list[Prediction], sizes: list[int]) -> list[Prediction]:
+    """One prediction per turn from its chunks: the riskiest chunk's category and P(risk), and
+    the highest P(acute) of any chunk (a plan and a date may sit in different sentences)."""
+    out: list[Prediction] = []
+    start = 0
+    for size in sizes:
+        group = predictions[start : start + size]
+        start += size
+        top = max(group, key=lambda p: p.p_risk)
+        out.append(Prediction(top.p_risk, top.category, max(p.p_acute for p in group)))
+    return out
+
+
 def _count(counts: ScreenCounts, result: ScreenResult, skipped: bool) -> None:
     """Per-conversation tally from a turn's final result (cache hits are batch-level only)."""
     if result.stage == "embedding":
@@ -306,6 +365,7 @@ def _count(counts: ScreenCounts, result: ScreenResult, skipped: bool) -> None:
             counts.skipped_after_risk += 1
         else:
             counts.unresolved += 1
+            counts.uncovered_language += UNCOVERED in result.matched
 
 
-__all__ = ["THIRD_PERSON", "ConversationScreen", "RiskScreen"]
+__all__ = ["THIRD_PERSON", "UNCOVERED", "ConversationScreen", "RiskScreen"]

@@ -30,6 +30,11 @@ class ScreenConfig(BaseModel):
     undecided lexicon hit becomes (True: flag it, the sensitive choice).
     ``acute_head_on_lexicon_hits`` also embeds lexicon-flagged turns that carry no acute
     marker, for the acute head only (their risk stays the lexicon's decision).
+    ``language_check``: a turn in a language the screen does not cover, with no lexicon risk
+    hit, is left ``risk=None`` (unjudged) rather than cleared. Long turns are embedded in
+    chunks of ``chunk_chars`` and score as their riskiest chunk; a turn with more chunks than
+    ``max_chunks_per_turn`` embeds those the lexicon marks (risk words first, then
+    risk-adjacent vocabulary).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -41,6 +46,9 @@ class ScreenConfig(BaseModel):
     acute_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     weak_hit_is_risk: bool = True
     acute_head_on_lexicon_hits: bool = True
+    language_check: bool = True
+    chunk_chars: int = Field(default=700, ge=100)
+    max_chunks_per_turn: int = Field(default=16, ge=1)
     batch_size: int = Field(default=64, ge=1)
     cache_size: int = Field(default=200_000, ge=0)
 
@@ -51,7 +59,9 @@ class ScreenCounts(BaseModel):
     ``skipped_after_risk`` counts undecided turns after a conversation's first lexicon risk
     turn, left unembedded because they cannot move the first risk turn.
     ``unresolved`` counts turns that stayed ``risk=None`` (embedding stage off or failed): the
-    audit must show them as unjudged, never as safe.
+    audit must show them as unjudged, never as safe. ``uncovered_language`` counts turns left
+    unresolved because they are in a language the screen does not cover (a subset of
+    ``unresolved``); ``chunks_embedded`` counts encoder inputs (a long turn is several).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -67,6 +77,8 @@ class ScreenCounts(BaseModel):
     embedding_clear: int = 0
     unresolved: int = 0
     skipped_after_risk: int = 0
+    chunks_embedded: int = 0
+    uncovered_language: int = 0
 
     def add(self, other: ScreenCounts) -> None:
         """Accumulate another batch's counts in place (the audit sums per batch)."""

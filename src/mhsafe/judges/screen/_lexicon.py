@@ -12,8 +12,11 @@ Decision order, and why:
 2. A decisive rule settles the turn as risk, unless context (history, media, study, work)
    downgrades it to undecided: "I used to self-harm years ago" is for the embeddings to weigh.
 3. A weak rule (``sh``, "blade", "disappear") is a category hint, not a verdict: undecided.
-4. No rule but risk-adjacent vocabulary: undecided and *gated* to the embedding stage.
-5. Nothing at all: settled ``False`` here, which is what keeps the cascade fast.
+4. A medical emergency (``emergency``: a sign such as "can't wake her" *and* a substance or
+   eating-disorder context in the same turn) is a decisive, acute risk even with no suicidal
+   language: an overdose in progress needs an ambulance, not a mood check.
+5. No rule but risk-adjacent vocabulary: undecided and *gated* to the embedding stage.
+6. Nothing at all: settled ``False`` here, which is what keeps the cascade fast.
 """
 
 from __future__ import annotations
@@ -91,6 +94,31 @@ def _compile(entries: list[dict[str, Any]], prefix: str) -> _Section:
 
 
 @dataclass(frozen=True)
+class _Emergency:
+    """A sign and a context that must both appear in a turn (see the lexicon's ``emergency``)."""
+
+    id: str
+    category: RiskCategory
+    signs: re.Pattern[str]
+    context: re.Pattern[str]
+    acute: bool
+
+    def found(self, text: str) -> bool:
+        return bool(self.signs.search(text)) and bool(self.context.search(text))
+
+
+def _emergencies(entries: list[dict[str, Any]]) -> list[_Emergency]:
+    out: list[_Emergency] = []
+    for entry in entries:
+        category = entry["category"]
+        if category not in _CATEGORY_ORDER:
+            raise ValueError(f"emergency rule {entry['id']}: unknown category {category!r}")
+        out.append(_Emergency(str(entry["id"]), category, re.compile(entry["signs"]),
+                              re.compile(entry["context"]), bool(entry.get("acute", True))))
+    return out
+
+
+@dataclass(frozen=True)
 class LexiconHit:
     """Everything stage one found in a turn; ``result`` is what the cascade passes on."""
 
@@ -112,6 +140,7 @@ class Lexicon:
         self._first = _compile(spec.get("first_person", []), "f")
         self._acute = _compile(spec.get("acute", []), "a")
         self._adjacent = _compile(spec.get("adjacent", []), "j")
+        self._emergency = _emergencies(spec.get("emergency", []))
         self._match_cached = lru_cache(maxsize=65_536)(self._match)
         self._turn_cached = lru_cache(maxsize=65_536)(self._turn)
         self._strength: dict[str, Strength] = {}
@@ -174,8 +203,12 @@ class Lexicon:
         for section in self._categories.values():
             for rule in section.find(masked):
                 (decisive if self._strength[rule] == "decisive" else weak).append(rule)
+        emergencies = [e for e in self._emergency if e.found(masked)]
         downgrades = self._downgrade.find(masked)
         acute = self._acute.find(masked)
+        if emergencies:
+            # An emergency is never downgraded by history or study context: it is happening.
+            return self._emergency_hit(emergencies, decisive + weak, negatives, acute, masked)
         adjacent = bool(self._adjacent.find(masked))
         third = self._is_third_person(masked, decisive + weak)
         matched = decisive + weak + negatives + downgrades
@@ -208,6 +241,31 @@ class Lexicon:
             acute_markers=acute,
             hint=hint,
         )
+
+    def _emergency_hit(
+        self,
+        emergencies: list[_Emergency],
+        rules: list[str],
+        negatives: list[str],
+        acute: list[str],
+        masked: str,
+    ) -> LexiconHit:
+        """A medical emergency: risk of the emergency's category, acute when the rule says so
+        (acuity is the person's own, so a third-party emergency is acute too: someone is
+        unresponsive now, whoever is typing)."""
+        third = self._is_third_person(masked, rules or [emergencies[0].id])
+        ids = [e.id for e in emergencies]
+        matched = ids + rules + negatives + acute + ([THIRD_PERSON] if third else [])
+        result = ScreenResult(
+            risk=True,
+            category=emergencies[0].category,
+            acute=any(e.acute for e in emergencies),
+            score=1.0,
+            stage="lexicon",
+            matched=matched,
+        )
+        return LexiconHit(result=result, adjacent=True, third_person=third,
+                          acute_markers=acute, hint=emergencies[0].category)
 
     def _top_category(self, rules: list[str]) -> RiskCategory:
         """The category with most hits; ties go to the more dangerous category (list order)."""

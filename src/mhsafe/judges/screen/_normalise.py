@@ -22,16 +22,34 @@ _SPACED = re.compile(r"(?<![\w])(?:[a-z][ .\-_]){2,}[a-z](?![\w])", re.I)
 _SEPARATOR = re.compile(r"[ .\-_]")
 
 
+# Accented letters that the covered languages really use; any other accented Latin letter in a
+# word ("ḱíll") marks the whole word as camouflage.
+_NATIVE = frozenset("áéíóúàèìòùâêîôûäëïöüÿãõñçåøæœß" + "áéíóúàèìòùâêîôûäëïöüÿãõñçåøæœ".upper())
+_WORDS = re.compile(r"\S+")
+
+
+def _camouflaged(word: str) -> bool:
+    for ch in word:
+        if unicodedata.combining(ch):
+            return True
+        if not ch.isascii() and ch.isalpha() and ch not in _NATIVE:
+            base = unicodedata.normalize("NFD", ch)[0]
+            if base.isascii():
+                return True
+    return False
+
+
+def _bare(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
 def _strip_marks(text: str) -> str:
-    """Drop combining marks that sit on ASCII letters (stacked accents used as camouflage);
-    letters that are accented in their own language (é, ñ, ü on a real word) keep their
-    composed form because NFC recomposes them first."""
-    out: list[str] = []
-    for ch in unicodedata.normalize("NFC", text):
-        if unicodedata.combining(ch) and out and out[-1].isascii():
-            continue
-        out.append(ch)
-    return "".join(out)
+    """Drop accents from words that use them as camouflage (stacked combining marks, or a
+    letter no covered language writes, such as "ḱ"); words accented as their language spells
+    them ("qué", "Köln") keep their form."""
+    composed = unicodedata.normalize("NFC", text)
+    return _WORDS.sub(lambda m: _bare(m.group(0)) if _camouflaged(m.group(0)) else m.group(0),
+                      composed)
 
 
 def deobfuscate(text: str) -> str:

