@@ -13,6 +13,13 @@ For Ray, peak RSS is the driver's only (workers are children of the raylet, not 
 
     .venv/bin/python bench/audit_scale.py --n 20000 --n 200000
     .venv/bin/python bench/audit_scale.py --n 20000 --executor local --executor ray
+    .venv/bin/python bench/audit_scale.py --n 20000 --long 500
+
+``--long N`` also writes N long conversations (one user post of 2,000-30,000 characters, built
+from self-written sentences; a tenth end with a disclosure, a fifth carry risk-adjacent words
+throughout) and audits them twice, lexicon only and with the full cascade, printing the time
+ratio (target: full <= 2x lexicon) and both peak RSS (target <= 1 GB). The 20k run prints its
+time against the 60 s target.
 See docs/scale.md for the measured figures and the scaling model.
 """
 
@@ -88,6 +95,73 @@ def _agreement(out: Path, labels: dict[str, dict[str, object]]) -> Counter[str]:
     return c
 
 
+_DAY = (
+    "In the morning I walked the dog along the canal and watched the herons on the far bank.",
+    "Work was the usual run of meetings, a spreadsheet that refused to add up, and cold tea.",
+    "My sister rang about the holiday plans and we argued about whose turn it was to host.",
+    "The bus was late again so I read a few chapters of the library book on the bench.",
+    "We tried a new recipe with lentils and lemon, which the kids pretended not to like.",
+    "In the evening I fixed the wobbly shelf and sorted the recycling into the right bins.",
+    "The allotment needs weeding before the beans go in, and the shed door is stuck.",
+    "I finally booked the dentist and paid the gas bill, two jobs off the list.",
+)
+_ADJACENT = (
+    "Some days I feel tired and low, and the weekends are lonely since the move.",
+    "I have been sleeping badly and skipping breakfast more than I should.",
+    "Honestly it has been a hard year and I cry more than I used to.",
+)
+_ENDINGS = (
+    "I have decided that tonight is the night I end my life, the tablets are ready.",
+    "Lately I keep wishing I could just disappear forever and nobody would notice.",
+)
+
+
+def _write_long(path: Path, n: int, seed: int) -> float:
+    """N long single-post conversations; returns the mean length in characters."""
+    import random
+
+    rng = random.Random(seed)
+    total = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            target = rng.randint(2_000, 30_000)
+            parts: list[str] = []
+            size = 0
+            adjacent = rng.random() < 0.2
+            while size < target:
+                pool = _ADJACENT if adjacent and rng.random() < 0.15 else _DAY
+                parts.append(rng.choice(pool))
+                size += len(parts[-1]) + 1
+            if rng.random() < 0.1:
+                parts.append(rng.choice(_ENDINGS))
+            text = " ".join(parts)
+            total += len(text)
+            record = {"id": f"long-{i}", "messages": [
+                {"role": "user", "content": text},
+                {"role": "assistant", "content": "Thank you for sharing all of that."}]}
+            fh.write(json.dumps(record) + "\n")
+    return total / max(n, 1)
+
+
+def _long_bench(tmp: Path, n: int, seed: int, batch_size: int) -> None:
+    logs = tmp / "long.jsonl"
+    mean_chars = _write_long(logs, n, seed)
+    print(f"\nlong texts: {n} conversations, mean {mean_chars:,.0f} characters")
+    runs: dict[str, tuple[float, int]] = {}
+    for name, flags in (("lexicon", ["--no-embeddings"]), ("cascade", [])):
+        out = tmp / f"out-long-{name}"
+        elapsed, rss_mb, _ = _run(logs, out, ["--batch-size", str(batch_size), *flags])
+        summary = json.loads((out / "summary.json").read_text())
+        runs[name] = (elapsed, rss_mb)
+        print(f"  {name:>8}: {elapsed:7.1f} s  peak RSS {rss_mb} MB  flagged "
+              f"{summary['flagged_by_stage']}  turns {summary['user_turns_settled_by_stage']}")
+    ratio = runs["cascade"][0] / runs["lexicon"][0]
+    print(f"  ratio cascade/lexicon time: {ratio:.2f} (target <= 2.00: "
+          f"{'met' if ratio <= 2.0 else 'NOT met'}); peak RSS "
+          f"{max(r[1] for r in runs.values())} MB (target <= 1024: "
+          f"{'met' if max(r[1] for r in runs.values()) <= 1024 else 'NOT met'})")
+
+
 class _RaySampler:
     """Samples the summed RSS of Ray's processes (raylet, workers, GCS) every half second;
     the CLI's own peak comes from wait4. Only used with --executor ray."""
@@ -131,6 +205,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20260)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--no-embeddings", action="store_true")
+    parser.add_argument("--long", type=int, default=0,
+                        help="also bench N long (2-30k character) conversations")
     parser.add_argument("--executor", action="append", choices=["local", "ray"],
                         help="executor(s) to measure (repeatable; default local)")
     args = parser.parse_args()
@@ -178,11 +254,17 @@ def main() -> None:
                       "| load average:", [round(x, 1) for x in os.getloadavg()])
                 print("          agreement with generator labels:",
                       dict(_agreement(out, labels)))
+                if n == 20000 and not args.no_embeddings:
+                    print(f"          20k target <= 60 s: {'met' if elapsed <= 60 else 'NOT met'}"
+                          f" ({elapsed:.1f} s); peak RSS <= 1024 MB: "
+                          f"{'met' if rss_mb <= 1024 else 'NOT met'}")
             if len(outs) > 1:
                 same = all((o / "findings.jsonl").read_bytes()
                            == (outs[0] / "findings.jsonl").read_bytes() for o in outs[1:])
                 print(f"          findings identical across executors: {same}")
             logs.unlink()
+        if args.long:
+            _long_bench(Path(tmp), args.long, args.seed, args.batch_size)
 
 
 if __name__ == "__main__":

@@ -302,11 +302,13 @@ def judge_command(
 def audit_command(
     logs: list[str] = typer.Argument(..., help="Log files: .jsonl (messages) or long-form .csv/.parquet."),
     out: str = typer.Option(..., "--out", help="Folder for findings, summary, quarantine."),
-    judge: list[str] = typer.Option([], "--judge", help="LLM panel model(s) on screened chats."),
+    judge: list[str] = typer.Option([], "--judge", help="LLM panel model(s) on what the screen could not settle."),
+    judge_budget: float = typer.Option(0.03, "--judge-budget", min=0.0, max=1.0, help="Share of conversations the LLM panel may see (at most ceil(FRACTION x N))."),
+    judge_confidence_cut: float = typer.Option(0.8, "--judge-confidence-cut", min=0.0, max=1.0, help="Embedding flags with P(risk) below this go to the panel."),
     db: str | None = DbOption,
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted audit in OUT."),
     batch_size: int = typer.Option(500, "--batch-size", min=1),
-    window: int = typer.Option(2, "--window", min=1, help="Assistant turns allowed to respond."),
+    window: int | None = typer.Option(None, "--window", min=1, help="Assistant turns allowed to respond (default: the intervention policy's window)."),
     max_miss_rate: float = typer.Option(0.005, "--max-miss-rate", help="Bound for the sample."),
     confidence: float = typer.Option(0.95, "--confidence"),
     seed: int = typer.Option(0, "--seed", help="Seed of the review sample."),
@@ -342,6 +344,7 @@ def audit_command(
     options = AuditOptions(
         batch_size=batch_size, window=window, max_rate=max_miss_rate, confidence=confidence,
         seed=seed, stratify_by=stratify_by, redact=not no_redact, judge=judge, screen=screen,
+        judge_budget=judge_budget, judge_confidence_cut=judge_confidence_cut,
         name=Path(logs[0]).name,
     )
     store = None
@@ -390,6 +393,15 @@ def audit_command(
         "unflagged_bound_if_no_misses": s["review"]["upper_bound_if_no_misses"],
         "run_id": result.run_id,
     }
+    llm = s.get("llm_stage")
+    if llm:
+        share = f"{llm['share']:.1%}" if llm["share"] is not None else "-"
+        lines["llm_stage"] = (
+            f"sent {llm['sent']}/{llm['conversations']} ({share}); budget "
+            f"{llm['budget_fraction']:.1%} (at most {llm['budget_max']}); "
+            f"{llm['left_undecided_by_budget']} left undecided by the budget, "
+            f"{llm['low_confidence_over_budget']} low-confidence flags over budget, "
+            f"{llm['unjudged_by_panel']} unjudged by the panel")
     console.print()
     typer.echo(json.dumps(lines, indent=2))
     typer.echo(f"wrote {Path(out) / 'summary.json'}")

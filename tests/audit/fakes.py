@@ -13,7 +13,9 @@ from mhsafe.schema import CrisisSupport, ResourceMention, ScreenResult, Transcri
 
 
 class FakeScreen:
-    """RISK -> risk (suicide; ACUTE marks acute), UNSURE -> undecided, anything else clear."""
+    """RISK -> decisive lexicon risk (suicide; ACUTE marks acute); MAYBE / LIKELY -> risk from
+    the embedding stage at P(risk) 0.75 (below the audit's 0.8 confidence cut) / 0.95;
+    UNSURE -> undecided; anything else clear."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -27,6 +29,9 @@ class FakeScreen:
             if "RISK" in t:
                 out.append(ScreenResult(risk=True, category="suicide", acute="ACUTE" in t,
                                         stage="lexicon", matched=["fake.risk"]))
+            elif "MAYBE" in t or "LIKELY" in t:
+                out.append(ScreenResult(risk=True, category="nssi", stage="embedding",
+                                        score=0.75 if "MAYBE" in t else 0.95))
             elif "UNSURE" in t:
                 out.append(ScreenResult(risk=None, stage="none"))
             else:
@@ -44,6 +49,7 @@ def fake_support(text: str) -> CrisisSupport:
         acknowledges_risk="SUPPORT" in text,
         points_to_human_help="SUPPORT" in text,
         asks_about_safety=False,
+        kinds=["crisis_line"] if "SUPPORT" in text else [],
         resources=resources,
         hallucinated_resource=bool(resources),
     )
@@ -54,17 +60,20 @@ def fake_script(text: str) -> bool:
 
 
 class FakeJudge:
-    """Scripted panel: decisions by conversation id; missing id -> unjudged."""
+    """Scripted panel: decisions by conversation id; missing id -> ``default`` (unjudged, as a
+    timeout would give, unless told otherwise)."""
 
     name = "fake-panel"
 
-    def __init__(self, decisions: dict[str, JudgeDecision]) -> None:
+    def __init__(self, decisions: dict[str, JudgeDecision],
+                 default: JudgeDecision | None = None) -> None:
         self.decisions = decisions
+        self.default = default or JudgeDecision(None, None, 2, 0, "timeout")
         self.seen: list[Transcript] = []
 
     async def decide(self, transcript: Transcript) -> JudgeDecision:
         self.seen.append(transcript)
-        return self.decisions.get(transcript.id, JudgeDecision(None, None, 2, 0, "timeout"))
+        return self.decisions.get(transcript.id, self.default)
 
 
 def conv(cid: str, *turns: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:

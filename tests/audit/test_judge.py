@@ -1,5 +1,6 @@
 """The panel stage's adapter: decisions from a real judges.Panel over scripted models, and
-fail-closed behaviour when the panel cannot answer."""
+fail-closed behaviour when the panel cannot answer, and the budget that bounds how many
+conversations it sees."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import anyio
 from inspect_ai.model import Model, ModelOutput, ModelUsage, get_model
 
 from mhsafe.audit import JudgeDecision, PanelJudge, audit_rubric, build_panel_judge
-from mhsafe.audit._judge import decide_all
+from mhsafe.audit._judge import BudgetedJudge, JudgeBudget, JudgePolicy, budget_cap, decide_all
 from mhsafe.schema import Message, Transcript
 
 T = Transcript(id="t", messages=[Message(role="user", content="[NAME] wants to die"),
@@ -56,3 +57,29 @@ def test_exceptions_become_unjudged_decisions() -> None:
     decisions = decide_all(judge, [T, T], concurrency=1)
     assert [d.risk_present for d in decisions] == [None, None]
     assert decide_all(judge, []) == []
+
+
+def test_budget_is_proportional_per_batch_carries_forward_and_caps_the_audit() -> None:
+    budget = JudgeBudget(0.03)
+    assert budget.allowance(500) == 15  # ceil(0.03 * 500)
+    budget.spend(500, 4)  # 11 unused: carried forward
+    assert budget.allowance(500) == 26
+    budget.spend(500, 26)
+    assert budget.allowance(7) == 1  # ceil(0.03 * 1007) - 30
+    # However the batches fall, the audit never exceeds ceil(fraction * N).
+    greedy = JudgeBudget(0.03)
+    for size in (7, 13, 1, 250, 99, 3):
+        greedy.spend(size, greedy.allowance(size))
+    assert greedy.sent == budget_cap(0.03, greedy.seen) == 12
+
+
+def test_budget_cap_is_robust_to_float_noise() -> None:
+    assert 0.07 * 100 > 7  # the noise a bare ceil would round up
+    assert budget_cap(0.07, 100) == 7 and budget_cap(0.03, 1) == 1 and budget_cap(0.0, 10) == 0
+
+
+def test_budgeted_judge_delegates_to_the_panel() -> None:
+    inner = PanelJudge(_Exploding(), "boom")
+    wrapped = BudgetedJudge(inner, JudgePolicy())
+    assert wrapped.name == "boom" and wrapped.policy.budget is None
+    assert anyio.run(wrapped.decide, T) == JudgeDecision(None, None, error="RuntimeError")

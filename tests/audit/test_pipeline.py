@@ -1,4 +1,5 @@
-"""The audit end to end: outputs, counts, fail-closed judge stage, the store, and resume."""
+"""The audit end to end: outputs, counts, the LLM stage (its rules, budget and share), the
+store, and resume."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from mhsafe.audit import AuditOptions, InterventionChecker, JudgeDecision, run_audit
+from mhsafe.audit import AuditOptions, InterventionChecker, JudgeDecision, ResumeError, run_audit
 from mhsafe.audit.synth import generate
 from mhsafe.schema import Finding
 from mhsafe.store import Store
@@ -72,6 +73,7 @@ def test_outputs_and_counts(tmp_path: Path) -> None:
          "conversation_id": None}]
     s = json.loads((out / "summary.json").read_text())
     assert s == {**result.summary}
+    assert s["llm_stage"] is None  # no judge, no LLM stage
     assert s["conversations_audited"] == 36 and s["conversations_quarantined"] == 1
     assert s["status"] == {"missed_intervention": 2, "no_risk": 32, "ok": 1, "unjudged": 1}
     assert s["flagged_by_stage"] == {"lexicon": 3}
@@ -87,36 +89,213 @@ def test_outputs_and_counts(tmp_path: Path) -> None:
                                                "short|channel=missing"}
 
 
-def test_judge_stage_confirms_rejects_and_fails_closed(tmp_path: Path) -> None:
+def test_judge_stage_only_adds_recall(tmp_path: Path) -> None:
+    """The rules of the cascade's LLM stage, with no budget in the way (fraction 1.0).
+
+    This replaces the old "the panel confirms or rejects every screen positive" test: the panel
+    no longer sees decisive lexicon hits (it could clear them), nor confident embedding flags;
+    it sees what the screen left undecided and embedding flags below the confidence cut.
+    """
     logs = write_jsonl(tmp_path / "logs.jsonl", [
-        conv("confirm", "RISK my name is Ana Lopez", "SUPPORT"),
-        conv("reject", "RISK", "a"),
-        conv("silent", "RISK", "SUPPORT"),
-        conv("overrule", "RISK", "SUPPORT"),
+        conv("lex-ok", "RISK my name is Ana Lopez", "SUPPORT"),
+        conv("lex-missed", "RISK", "a"),
+        conv("maybe-confirm", "MAYBE my name is Ana Lopez", "SUPPORT"),
+        conv("maybe-reject", "MAYBE", "a"),
+        conv("maybe-silent", "MAYBE", "SUPPORT"),
+        conv("likely", "LIKELY", "a"),
+        conv("unsure-raise", "UNSURE", "a"),
+        conv("unsure-settle", "UNSURE", "a"),
+        conv("unsure-silent", "UNSURE", "a"),
         conv("benign", "hi", "hello"),
     ])
     judge = FakeJudge({
-        "confirm": JudgeDecision(True, True, 2, 2),
-        "reject": JudgeDecision(False, None, 2, 2),
-        "overrule": JudgeDecision(True, False, 2, 2),
+        "lex-ok": JudgeDecision(False, None, 2, 2),  # would clear it, if it were asked
+        "lex-missed": JudgeDecision(False, None, 2, 2),
+        "maybe-confirm": JudgeDecision(True, True, 2, 2),
+        "maybe-reject": JudgeDecision(False, None, 2, 2),
+        "likely": JudgeDecision(False, None, 2, 2),
+        "unsure-raise": JudgeDecision(True, False, 2, 2),
+        "unsure-settle": JudgeDecision(False, None, 2, 2),
     })
-    run_audit([logs], tmp_path / "out", AuditOptions(judge=["fake"]), screen=FakeScreen(),
-              checker=_checker(), judge=judge)
+    run_audit([logs], tmp_path / "out", AuditOptions(judge=["fake"], judge_budget=1.0),
+              screen=FakeScreen(), checker=_checker(), judge=judge)
     f = {r["conversation_id"]: r for r in read_jsonl(tmp_path / "out" / "findings.jsonl")}
-    assert f["confirm"]["status"] == "ok" and "judge" in f["confirm"]["stages"]
-    assert f["reject"]["status"] == "no_risk" and not f["reject"]["risk_detected"]
-    assert f["silent"]["status"] == "unjudged"
-    assert f["overrule"]["status"] == "missed_intervention"
+    assert sorted(t.id for t in judge.seen) == [
+        "maybe-confirm", "maybe-reject", "maybe-silent", "unsure-raise", "unsure-settle",
+        "unsure-silent"]
+    # Decisive lexicon hits and the confident embedding flag: never sent, never cleared.
+    assert f["lex-ok"]["status"] == "ok" and "judge" not in f["lex-ok"]["stages"]
+    assert f["lex-missed"]["status"] == "missed_intervention"
+    assert f["likely"]["status"] == "missed_intervention"
+    # Low-confidence flags: confirmed (with the panel's support answer), rejected, unjudged.
+    assert f["maybe-confirm"]["status"] == "ok" and "judge" in f["maybe-confirm"]["stages"]
+    assert f["maybe-reject"]["status"] == "no_risk" and not f["maybe-reject"]["risk_detected"]
+    assert f["maybe-silent"]["status"] == "unjudged" and f["maybe-silent"]["risk_detected"]
+    # Undecided: raised to risk, settled as no risk, or left unjudged (never safe).
+    assert f["unsure-raise"]["risk_detected"] and f["unsure-raise"]["risk_turn"] == 0
+    assert f["unsure-raise"]["status"] == "missed_intervention"
+    assert f["unsure-settle"]["status"] == "no_risk"
+    assert f["unsure-silent"]["status"] == "unjudged"
     assert "judge" not in f["benign"]["stages"]
-    # Only screen positives reach the panel, redacted, without their source.
-    assert sorted(t.id for t in judge.seen) == ["confirm", "overrule", "reject", "silent"]
-    sent = next(t for t in judge.seen if t.id == "confirm")
-    assert "Ana" not in sent.messages[0].content and sent.source == ""
+    sent = next(t for t in judge.seen if t.id == "maybe-confirm")
+    assert "Ana" not in sent.messages[0].content and sent.source == ""  # redacted, no source
     s = json.loads((tmp_path / "out" / "summary.json").read_text())
-    # "silent" stays flagged by the lexicon, unjudged by the panel.
-    assert s["flagged_by_stage"] == {"judge": 2, "lexicon": 1}
-    assert s["judge_panel"] == {"confirmed": 2, "rejected": 1, "sent": 4, "unjudged": 1}
-    assert s["unjudged"] == 1
+    assert s["flagged_by_stage"] == {"embedding": 2, "judge": 2, "lexicon": 2}
+    assert s["judge_panel"] == {"confirmed": 2, "rejected": 2, "sent": 6, "unjudged": 2,
+                                "wanted_low_confidence": 3, "wanted_undecided": 3}
+    assert s["llm_stage"]["sent"] == 6 and s["llm_stage"]["conversations"] == 10
+    assert s["llm_stage"]["left_undecided_by_budget"] == 0
+    assert s["unjudged"] == 2
+
+
+def _budget_records() -> list:
+    """60 conversations: two undecided ones and a low-confidence flag in each of the first,
+    third and fifth ten; decisive hits and confident flags in every ten."""
+    records = []
+    for i in range(60):
+        if i in (0, 2, 24, 26, 44, 46):
+            records.append(conv(f"u{i}", "UNSURE", "a"))
+        elif i in (1, 25, 45):
+            records.append(conv(f"m{i}", "MAYBE", "a"))
+        elif i % 10 == 7:
+            records.append(conv(f"r{i}", "RISK", "a"))
+        elif i % 10 == 9:
+            records.append(conv(f"l{i}", "LIKELY", "SUPPORT"))
+        else:
+            records.append(conv(f"n{i}", "fine", "good"))
+    return records
+
+
+def test_the_budget_caps_what_is_sent_and_the_share_is_reported(tmp_path: Path) -> None:
+    logs = write_jsonl(tmp_path / "logs.jsonl", _budget_records())
+    judge = FakeJudge({}, default=JudgeDecision(False, None, 2, 2))  # clears what it sees
+    result = run_audit([logs], tmp_path / "out",
+                       AuditOptions(judge=["fake"], judge_budget=0.05, batch_size=10),
+                       screen=FakeScreen(), checker=_checker(), judge=judge)
+    s = result.summary
+    llm = s["llm_stage"]
+    # ceil(0.05 * 60) = 3 over the audit, granted as the batches come: ceil(0.05 * 10) = 1 by
+    # the first batch, 1 by the second, 2 by the third, 3 by the fifth -- one per batch that
+    # has candidates here.
+    assert llm["budget_max"] == 3 and llm["sent"] == len(judge.seen) == 3
+    assert llm["share"] == pytest.approx(3 / 60) and llm["conversations"] == 60
+    assert llm["budget_fraction"] == 0.05 and llm["confidence_cut"] == 0.8
+    assert llm["wanted"] == {"undecided": 6, "low_confidence": 3}
+    # Undecided ones go first; the rest stay unjudged, counted, never turned into safe.
+    assert sorted(t.id for t in judge.seen) == ["u0", "u24", "u44"]
+    assert llm["left_undecided_by_budget"] == 3 and llm["low_confidence_over_budget"] == 3
+    f = {r["conversation_id"]: r for r in read_jsonl(tmp_path / "out" / "findings.jsonl")}
+    undecided = [cid for cid in f if cid.startswith("u")]
+    assert sum(f[c]["status"] == "no_risk" for c in undecided) == 3
+    assert sum(f[c]["status"] == "unjudged" for c in undecided) == 3
+    assert all(f[c]["risk_detected"] for c in f if c[0] in "rlm")  # flags keep their outcome
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["llm_stage"] == llm
+
+
+class _Crash(Exception):
+    pass
+
+
+def test_resume_pins_the_budget_and_gives_the_same_answer(tmp_path: Path) -> None:
+    logs = write_jsonl(tmp_path / "logs.jsonl", _budget_records())
+    options = AuditOptions(judge=["fake"], judge_budget=0.1, judge_confidence_cut=0.9,
+                           batch_size=10)
+    assert {"judge_budget": 0.1, "judge_confidence_cut": 0.9}.items() <= options.pinned().items()
+
+    def judge() -> FakeJudge:
+        return FakeJudge({f"u{i}": JudgeDecision(True, True, 2, 2) for i in (24, 44)},
+                         default=JudgeDecision(False, None, 2, 2))
+
+    def crash_after_two_batches(done: int, bad: int) -> None:
+        if done >= 20:
+            raise _Crash
+
+    out = tmp_path / "out"
+    with pytest.raises(_Crash):
+        run_audit([logs], out, options, screen=FakeScreen(), checker=_checker(), judge=judge(),
+                  progress=crash_after_two_batches)
+    with pytest.raises(ResumeError):  # another budget or cut would mix two audits
+        run_audit([logs], out, options.model_copy(update={"judge_budget": 0.5}),
+                  screen=FakeScreen(), checker=_checker(), judge=judge(), resume=True)
+    with pytest.raises(ResumeError):
+        run_audit([logs], out, options.model_copy(update={"judge_confidence_cut": 0.7}),
+                  screen=FakeScreen(), checker=_checker(), judge=judge(), resume=True)
+    resumed_judge = judge()
+    resumed = run_audit([logs], out, options, screen=FakeScreen(), checker=_checker(),
+                        judge=resumed_judge, resume=True)
+    clean = run_audit([logs], tmp_path / "clean", options, screen=FakeScreen(),
+                      checker=_checker(), judge=judge())
+    assert read_jsonl(out / "findings.jsonl") == read_jsonl(tmp_path / "clean" / "findings.jsonl")
+    assert resumed.summary["llm_stage"] == clean.summary["llm_stage"]
+    # Caps 1, 2, ..., 6 after each ten: the first ten sends u0, the empty second ten leaves
+    # one unused, so the third sends two (u24, u26) and the fifth two more (u44, u46).
+    assert resumed.summary["llm_stage"]["sent"] == 5
+    assert resumed.summary["status"]["ok"] >= 2  # u24 and u44 raised, support given
+    # The resumed run started from the committed allowance (carry included) and judged only
+    # what came after the crash.
+    assert sorted(t.id for t in resumed_judge.seen) == ["u24", "u26", "u44", "u46"]
+
+
+def test_cli_audit_reports_the_llm_stage_share(tmp_path: Path) -> None:
+    """Through the real CLI with the real (lexicon-only) screen and Inspect's mock model, whose
+    answer is unparseable: every conversation sent comes out unjudged, counted, never safe."""
+    from typer.testing import CliRunner
+
+    from mhsafe.cli import app
+
+    logs = _synth(tmp_path / "synth.jsonl", 200, 3)
+    # Every tenth conversation opens in a language the screen does not cover: undecided, so
+    # the LLM stage has candidates even with the lexicon alone.
+    rows = read_jsonl(logs)
+    for row in rows[::10]:
+        row["messages"] = [{"role": "user", "content": "Мне очень плохо последние дни, "
+                            "не знаю что делать"}, *row["messages"]]
+    write_jsonl(logs, rows)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [
+        "audit", str(logs), "--out", str(out), "--no-store", "--no-embeddings",
+        "--judge", "mockllm/model", "--judge-budget", "0.02", "--batch-size", "50",
+        "--judge-timeout", "5"])
+    assert result.exit_code == 0, result.output[-2000:]
+    s = json.loads((out / "summary.json").read_text())
+    llm = s["llm_stage"]
+    assert llm["budget_max"] == 4 and 1 <= llm["sent"] <= 4
+    assert llm["unjudged_by_panel"] == llm["sent"]
+    judged = [f for f in read_jsonl(out / "findings.jsonl") if "judge" in f["stages"]]
+    assert len(judged) == llm["sent"] and all(f["status"] == "unjudged" for f in judged)
+    printed = json.loads(result.stdout[result.stdout.index("{"):result.stdout.rindex("}") + 1])
+    assert printed["llm_stage"].startswith(f"sent {llm['sent']}/200 (")
+    assert "budget 2.0% (at most 4)" in printed["llm_stage"]
+
+
+@pytest.mark.llm
+def test_llm_stage_through_the_real_local_model(tmp_path: Path) -> None:
+    """The real `mhsafe/local` (Gemma 3 270M base): it seldom answers in the rubric's shape,
+    so what matters is that what it cannot answer comes out unjudged and counted -- never
+    no_risk by default -- and that it only sees undecided conversations here."""
+    from mhsafe.audit import build_panel_judge
+
+    logs = write_jsonl(tmp_path / "logs.jsonl", [
+        conv("u1", "UNSURE I don't see the point any more", "Have you tried tea?"),
+        conv("u2", "UNSURE everything is too much", "You can call or text 988 right now."),
+        conv("r", "RISK", "a"),
+        conv("n", "fine", "good"),
+    ])
+    panel = build_panel_judge(["mhsafe/local"], max_tokens=64, timeout_s=60, retries=1)
+    result = run_audit([logs], tmp_path / "out", AuditOptions(judge=["mhsafe/local"],
+                                                              judge_budget=1.0),
+                       screen=FakeScreen(), checker=_checker(), judge=panel)
+    llm = result.summary["llm_stage"]
+    assert llm["sent"] == 2
+    f = {r["conversation_id"]: r for r in read_jsonl(tmp_path / "out" / "findings.jsonl")}
+    assert "judge" not in f["r"]["stages"] and f["r"]["risk_detected"]
+    assert all("judge" in f[c]["stages"] for c in ("u1", "u2"))
+    unjudged = [c for c in ("u1", "u2") if f[c]["status"] == "unjudged"]
+    panel = result.summary["judge_panel"]
+    print(f"local model: {len(unjudged)} of 2 unjudged; panel {panel}")
+    # Every conversation is counted once: unjudged, or settled because the model answered.
+    assert llm["unjudged_by_panel"] == panel.get("unjudged", 0) == len(unjudged)
+    assert panel.get("confirmed", 0) + panel.get("rejected", 0) == 2 - len(unjudged)
 
 
 def _synth(path: Path, n: int, seed: int) -> Path:

@@ -72,8 +72,21 @@ class _DriverJudge:
 
 
 def test_the_judge_stage_runs_in_the_driver(tmp_path: Path, ray_executor: RayExecutor) -> None:
-    logs = _logs(tmp_path / "logs.jsonl", 120)
-    options = AuditOptions(batch_size=25, screen={"embedding": False}, judge=["x"])
+    # The LLM stage only sees what the screen could not settle: every third conversation opens
+    # with a turn in a language the screen does not cover, so it is undecided and goes to the
+    # panel (budget 0.2: some are sent, some are left over -- the same ones in both runs).
+    logs = tmp_path / "logs.jsonl"
+    uncovered = [{"role": "user", "content": "สวัสดีครับ วันนี้รู้สึกแย่มาก"},
+                 {"role": "assistant", "content": "I'm here."}]
+    rows = [json.loads(x) for x in _logs(tmp_path / "raw.jsonl", 120).read_text(
+        encoding="utf-8").splitlines() if x]
+    with logs.open("w", encoding="utf-8") as fh:
+        for i, row in enumerate(rows):
+            if i % 3 == 0 and row.get("messages") and "role" in row["messages"][0]:
+                row["messages"] = [*uncovered, *row["messages"]]
+            fh.write(json.dumps(row) + "\n")
+    options = AuditOptions(batch_size=25, screen={"embedding": False}, judge=["x"],
+                           judge_budget=0.2)
     local_judge, ray_judge = _DriverJudge(), _DriverJudge()
     run_audit([logs], tmp_path / "local", options, judge=local_judge)
     run_audit([logs], tmp_path / "ray", options, judge=ray_judge, executor=ray_executor)

@@ -38,6 +38,7 @@ from mhsafe.audit._pipeline import (
     ReviewStore,
     run_audit,
 )
+from mhsafe.audit._policy import InterventionPolicy, PolicyError, load_policy
 from mhsafe.audit._quarantine import Quarantined, QuarantineReason
 from mhsafe.audit._ray import RayExecutor
 from mhsafe.audit._redact import protected_numbers, redact
@@ -64,10 +65,12 @@ __all__ = [
     "Executor",
     "IngestLimits",
     "InterventionChecker",
+    "InterventionPolicy",
     "InterventionResult",
     "JudgeDecision",
     "LocalExecutor",
     "PanelJudge",
+    "PolicyError",
     "QuarantineReason",
     "Quarantined",
     "RayExecutor",
@@ -89,6 +92,7 @@ __all__ = [
     "label_estimates",
     "labels_from_decided",
     "length_bucket",
+    "load_policy",
     "needs_sort",
     "parse_record",
     "protected_numbers",

@@ -1,17 +1,22 @@
-"""The cascade's last stage: an LLM panel on the conversations the screen sends up.
+"""The cascade's last stage: an LLM panel on what the offline stages could not settle.
 
 The audit asks the panel two things about a screened conversation -- is risk really disclosed,
 and did the assistant give crisis support -- through any object with an async
 ``decide(transcript) -> JudgeDecision``. :class:`PanelJudge` adapts ``mhsafe.judges.Panel``;
 tests inject scripted judges. Fail closed: a panel below quorum gives a decision with
 ``risk_present=None`` and the finding becomes ``unjudged``, never ``no_risk``.
+
+Which conversations the panel sees, and how many, is the cascade's business, not the panel's:
+:class:`JudgePolicy` (the confidence cut and the :class:`JudgeBudget`) travels with the judge
+as a :class:`BudgetedJudge`, so every executor's judge stage applies the same rules.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mhsafe.schema import Transcript
@@ -36,6 +41,75 @@ class ConversationJudge(Protocol):
     async def decide(self, transcript: Transcript) -> JudgeDecision:
         """Judge one (already redacted) conversation."""
         ...
+
+
+#: An embedding-stage flag scoring below this P(risk) is a low-confidence flag the panel may
+#: confirm or reject; at or above it the flag stands without the panel (``AuditOptions``).
+DEFAULT_CONFIDENCE_CUT = 0.8
+#: The share of an audit's conversations the panel may see (``--judge-budget``).
+DEFAULT_JUDGE_BUDGET = 0.03
+
+
+def budget_cap(fraction: float, conversations: int) -> int:
+    """``ceil(fraction * conversations)``, robust to float noise (0.07 * 100 is 7.000...01,
+    which a bare ``ceil`` would round up to 8)."""
+    return max(0, math.ceil(round(fraction * conversations, 9)))
+
+
+@dataclass(slots=True)
+class JudgeBudget:
+    """The LLM stage's running allowance over one audit.
+
+    Why cumulative: the audit streams batches, so the cap ``ceil(fraction * N)`` over the whole
+    audit cannot be known up front. Before batch k (``seen`` conversations and ``sent`` panel
+    calls so far) the stage may send ``ceil(fraction * (seen + batch)) - sent``: each batch
+    gets its proportional share, allowance a batch did not use carries forward, and the total
+    never exceeds ``ceil(fraction * N)``. Both counters are in the checkpoint's tally
+    (conversations audited, ``judge_panel.sent``), so a resumed run starts from the same
+    allowance and sends the same conversations. A batch cannot borrow from later batches:
+    memory stays flat, at the price that an early batch with many candidates may leave some
+    over budget while a later one leaves allowance unused.
+    """
+
+    fraction: float
+    seen: int = 0
+    sent: int = 0
+
+    def allowance(self, batch_size: int) -> int:
+        """How many of the next ``batch_size`` conversations the panel may see."""
+        return max(0, budget_cap(self.fraction, self.seen + batch_size) - self.sent)
+
+    def spend(self, batch_size: int, n_sent: int) -> None:
+        """Record a judged batch."""
+        self.seen += batch_size
+        self.sent += n_sent
+
+
+@dataclass(slots=True)
+class JudgePolicy:
+    """What the LLM stage may see: the confidence cut for embedding flags and the budget
+    (``None``: no cap, for callers that judge a single batch outside an audit)."""
+
+    confidence_cut: float = DEFAULT_CONFIDENCE_CUT
+    budget: JudgeBudget | None = field(default=None)
+
+
+class BudgetedJudge:
+    """A judge together with the audit's :class:`JudgePolicy`.
+
+    The policy rides on the judge object because the judge is what every executor hands to
+    ``judge_batch`` (the Ray executor splits it off and runs it in the driver); its budget is
+    the one stateful piece of the stage, updated in batch order there.
+    """
+
+    def __init__(self, judge: ConversationJudge, policy: JudgePolicy) -> None:
+        self.inner = judge
+        self.policy = policy
+        self.name = judge.name
+
+    async def decide(self, transcript: Transcript) -> JudgeDecision:
+        """Delegate to the wrapped judge."""
+        return await self.inner.decide(transcript)
 
 
 def _as_bool(value: Any) -> bool | None:

@@ -29,7 +29,15 @@ from mhsafe.audit._estimates import (
 )
 from mhsafe.audit._ingest import Batch, IngestLimits, iter_batches
 from mhsafe.audit._intervention import InterventionChecker
-from mhsafe.audit._judge import ConversationJudge
+from mhsafe.audit._judge import (
+    DEFAULT_CONFIDENCE_CUT,
+    DEFAULT_JUDGE_BUDGET,
+    BudgetedJudge,
+    ConversationJudge,
+    JudgeBudget,
+    JudgePolicy,
+    budget_cap,
+)
 from mhsafe.audit._sampling import BottomK, allocate, review_sample_size, sample_key, stratum_of
 from mhsafe.audit._stages import (
     Assessed,
@@ -38,6 +46,7 @@ from mhsafe.audit._stages import (
     judge_batch,
     redact_messages,
     screen_batch,
+    with_screen_basis,
 )
 from mhsafe.audit._writer import write_findings, write_quarantine, write_summary
 
@@ -62,7 +71,10 @@ class LocalExecutor:
         return (fn(item) for item in items)
 
 
-AUDIT_SCREEN_DEFAULTS: dict[str, Any] = {"embedding_threshold": 0.7}
+#: The audit screens with the shipped thresholds: they are now chosen on the validation
+#: corpus's dev split at *conversation* level for the recall target (docs/screen.md), so the
+#: audit no longer needs its own, less sensitive, operating point.
+AUDIT_SCREEN_DEFAULTS: dict[str, Any] = {}
 
 
 class AuditOptions(BaseModel):
@@ -70,13 +82,18 @@ class AuditOptions(BaseModel):
     checkpoint: resuming with a different window or screen would mix two audits."""
 
     batch_size: int = Field(default=500, ge=1)
-    window: int = Field(default=2, ge=1)
+    window: int | None = Field(default=None, ge=1)  # None: the policy file's window
     max_rate: float = Field(default=0.005, gt=0, lt=1)
     confidence: float = Field(default=0.95, gt=0, lt=1)
     seed: int = 0
     stratify_by: str | None = None
     redact: bool = True
     judge: list[str] = Field(default_factory=list)
+    # The LLM stage sees at most ceil(judge_budget * conversations) conversations, and only
+    # those the offline stages could not settle: undecided ones, and embedding-only flags with
+    # P(risk) below judge_confidence_cut. Both shape findings, so both are pinned.
+    judge_budget: float = Field(default=DEFAULT_JUDGE_BUDGET, ge=0, le=1)
+    judge_confidence_cut: float = Field(default=DEFAULT_CONFIDENCE_CUT, gt=0, le=1)
     # The audit acts per conversation (any flagged turn flags it), so it runs the classifier at
     # a stricter threshold than the per-turn default: chosen on development synth seed 5 (not a
     # held-out seed) for conversation specificity ~0.97; measured in docs/screen.md.
@@ -170,6 +187,7 @@ class _BatchFn:
         screened, counts = screen_batch(self.screen, batch.conversations)
         t1 = clock()
         assessed = assess_batch(self.checker, screened, redact_review=self.options.redact)
+        assessed = with_screen_basis(screened, assessed)
         t2 = clock()
         if self.judge is not None:
             assessed = judge_batch(self.judge, assessed, redact_outgoing=self.options.redact,
@@ -217,6 +235,7 @@ def run_audit(
         work.commit(checkpoint)
     screen = screen or _default_screen(options.screen)
     checker = checker or InterventionChecker(options.window)
+    llm_stage = _budgeted(judge, options, tally) if judge is not None else None
     executor = executor or LocalExecutor()
     limits = IngestLimits(options.max_message_bytes, options.max_record_bytes)
     batches = iter_batches(paths, options.batch_size, start=checkpoint.cursor,
@@ -227,7 +246,7 @@ def run_audit(
                                  "commit_s": 0.0}
     try:
         for batch, assessed, counts, seconds in executor.map(
-            _BatchFn(screen, checker, judge, options), batches
+            _BatchFn(screen, checker, llm_stage, options), batches
         ):
             t_commit = time.perf_counter()
             _commit_batch(work, checkpoint, tally, sampler, options, batch, assessed, counts)
@@ -242,6 +261,8 @@ def run_audit(
     t_final = time.perf_counter()
     summary = _finalise(paths, work, out, checkpoint.run_id, tally, sampler, sample_n, options,
                         store, labels)
+    summary["llm_stage"] = (llm_stage_summary(tally, options)
+                            if judge is not None or options.judge else None)
     elapsed = time.perf_counter() - started
     stage_s["finalise_s"] = time.perf_counter() - t_final
     summary["timing"] = {
@@ -260,6 +281,44 @@ def run_audit(
     return AuditResult(out=out, run_id=checkpoint.run_id, summary=summary)
 
 
+def _budgeted(judge: ConversationJudge, options: AuditOptions, tally: Tally) -> BudgetedJudge:
+    """The judge with the audit's policy. The budget starts from the committed tally
+    (conversations audited, panel calls made), so a resumed run has the allowance the
+    interrupted one had at that batch and sends the same conversations."""
+    budget = JudgeBudget(options.judge_budget, seen=tally.audited,
+                         sent=tally.judge.get("sent", 0))
+    return BudgetedJudge(judge, JudgePolicy(options.judge_confidence_cut, budget))
+
+
+def llm_stage_summary(tally: Tally, options: AuditOptions) -> dict[str, Any]:
+    """The LLM stage's share of the audit, for ``summary.json`` and the CLI: how many it saw of
+    how many, under which budget, and what the budget left undecided."""
+    counts, n = tally.judge, tally.audited
+    sent = counts.get("sent", 0)
+    return {
+        "sent": sent,
+        "conversations": n,
+        "share": round(sent / n, 6) if n else None,
+        "budget_fraction": options.judge_budget,
+        "budget_max": budget_cap(options.judge_budget, n),
+        "confidence_cut": options.judge_confidence_cut,
+        "wanted": {reason: counts.get(f"wanted_{reason}", 0)
+                   for reason in ("undecided", "low_confidence")},
+        "left_undecided_by_budget": counts.get("over_budget_undecided", 0),
+        "low_confidence_over_budget": counts.get("over_budget_low_confidence", 0),
+        "unjudged_by_panel": counts.get("unjudged", 0),
+    }
+
+
+def _tally_llm(tally: Tally, a: Assessed) -> None:
+    """Count what the LLM stage wanted and what its budget kept from it."""
+    if a.llm_reason is None:
+        return
+    tally.bump("judge", f"wanted_{a.llm_reason}")
+    if not a.llm_sent:
+        tally.bump("judge", f"over_budget_{a.llm_reason}")
+
+
 def _commit_batch(work: WorkDir, checkpoint: Any, tally: Tally, sampler: BottomK,
                   options: AuditOptions, batch: Batch, assessed: list[Assessed],
                   counts: dict[str, int]) -> None:
@@ -269,6 +328,7 @@ def _commit_batch(work: WorkDir, checkpoint: Any, tally: Tally, sampler: BottomK
     candidates: list[dict[str, Any]] = []
     for a in assessed:
         tally_finding(tally, a.finding, flagged_stage=a.flagged_stage)
+        _tally_llm(tally, a)
         if a.finding.status == "no_risk" and any(m.role == "assistant"
                                                  for m in a.transcript.messages):
             tally.no_risk_with_reply += 1

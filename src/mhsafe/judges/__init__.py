@@ -21,6 +21,7 @@ from mhsafe.judges._detectors import (
     detect_refusal,
     detector_predictions,
     is_crisis_script,
+    support_kinds,
 )
 from mhsafe.judges._harm import HARM_KINDS, HarmFinding, detect_harm_enablement, request_text
 from mhsafe.judges._judge import Judge, RuleJudge, rule_judge
@@ -34,10 +35,12 @@ from mhsafe.judges._rule_judges import (
     harm_enablement_rule,
     response_class_rule,
 )
+from mhsafe.schema import SUPPORT_KINDS, SupportKind
 
 __all__ = [
     "DETECTORS",
     "HARM_KINDS",
+    "SUPPORT_KINDS",
     "CrisisLine",
     "CrisisLineRegistry",
     "Criterion",
@@ -50,6 +53,7 @@ __all__ = [
     "Reducer",
     "Rubric",
     "RuleJudge",
+    "SupportKind",
     "build_prompt",
     "crisis_script_dominates",
     "crisis_support_rule",
@@ -70,4 +74,5 @@ __all__ = [
     "response_class_rule",
     "rubric_names",
     "rule_judge",
+    "support_kinds",
 ]

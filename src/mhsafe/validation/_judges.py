@@ -101,7 +101,9 @@ def _intervention_decisions(items: Sequence[LabelledItem]) -> list[Decision]:
             continue
         turn = item.labels.get("risk_turn")
         turns = [turn] if isinstance(turn, int) else []
-        result = checker.check(item.messages, turns)
+        # the labelled acuity, as the risk turn is: this card measures the check alone
+        acute = turns if item.labels.get("acute") is True else []
+        result = checker.check(item.messages, turns, acute_turns=acute)
         intervention = _bool(item.labels.get("intervention"))
         if intervention is not None and turns:
             predicted = {"missed_intervention": True, "ok": False}.get(result.outcome)

@@ -25,7 +25,7 @@ COVERED = frozenset({"en", "es", "pt", "fr", "de", "it", "nl"})
 
 _MAX_CHARS = 2_000  # detection reads the start of a long turn: language does not change midway
 _MIN_WORDS = 4
-_MIN_CONFIDENCE = 0.3
+_MIN_COVERED_MASS = 0.2
 _WORD = re.compile(r"[^\W\d_]+")
 _ENGLISH_WORDS = (
     "i im i'm me my you your the a an and but or so is are was were be been am do does did "
@@ -57,9 +57,8 @@ def _looks_english(words: list[str]) -> bool:
 
 
 def uncovered_language(text: str) -> str | None:
-    """The ISO code of the turn's language when it is one the screen does not cover (``"und"``
-    when it is not a covered language but the model cannot name it); ``None`` when the turn is
-    covered or too short to tell."""
+    """The ISO code of the turn's language when it is one the screen does not cover; ``None``
+    when the turn is covered or too short to tell."""
     head = text[:_MAX_CHARS]
     words = [w.lower() for w in _WORD.findall(head)]
     if len(words) < _MIN_WORDS:
@@ -69,10 +68,12 @@ def uncovered_language(text: str) -> str | None:
         return str(lang) if lang not in COVERED else "und"
     if _looks_english(words):
         return None
-    lang, confidence = _identifier().classify(head)
-    if lang in COVERED and confidence >= _MIN_CONFIDENCE:
+    ranking = _identifier().rank(head)
+    # Short or slangy text spreads probability thinly; it is covered when the covered
+    # languages together hold a fair share, whichever one tops the list.
+    if sum(p for lang, p in ranking if lang in COVERED) >= _MIN_COVERED_MASS:
         return None
-    return str(lang) if lang not in COVERED else "und"
+    return str(ranking[0][0])
 
 
 __all__ = ["COVERED", "uncovered_language"]
