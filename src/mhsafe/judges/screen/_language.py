@@ -25,6 +25,7 @@ COVERED = frozenset({"en", "es", "pt", "fr", "de", "it", "nl"})
 
 _MAX_CHARS = 2_000  # detection reads the start of a long turn: language does not change midway
 _MIN_WORDS = 4
+_MIN_LETTERS = 8
 _MIN_COVERED_MASS = 0.2
 _WORD = re.compile(r"[^\W\d_]+")
 _ENGLISH_WORDS = (
@@ -60,12 +61,15 @@ def uncovered_language(text: str) -> str | None:
     """The ISO code of the turn's language when it is one the screen does not cover; ``None``
     when the turn is covered or too short to tell."""
     head = text[:_MAX_CHARS]
+    if _latin_share(head) < 0.5:
+        # Scripts without spaces between words (Japanese, Chinese, Thai) are counted in letters.
+        if sum(ch.isalpha() for ch in head) < _MIN_LETTERS:
+            return None
+        lang, _ = _identifier().classify(head)
+        return str(lang) if lang not in COVERED else "und"
     words = [w.lower() for w in _WORD.findall(head)]
     if len(words) < _MIN_WORDS:
         return None
-    if _latin_share(head) < 0.5:
-        lang, _ = _identifier().classify(head)
-        return str(lang) if lang not in COVERED else "und"
     if _looks_english(words):
         return None
     ranking = _identifier().rank(head)
