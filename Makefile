@@ -31,7 +31,7 @@ judge-cards: $(STAMP)
 	$(BIN)/mhsafe validate --split test --out build/judge-cards
 	cp build/judge-cards/judge_cards.md docs/judge-cards.md
 	cp build/judge-cards/judge_cards.json docs/judge-cards.json
-	$(BIN)/python -m mhsafe.validation.publish docs/judge-cards.json README.md
+	$(BIN)/python -m mhsafe.validation.publish docs/judge-cards.json README.md docs/screen.md
 
 bench: $(STAMP)
 	$(BIN)/python bench/runner_throughput.py

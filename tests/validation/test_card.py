@@ -76,3 +76,18 @@ def test_readme_block_is_rewritten_from_the_cards(tmp_path: Path) -> None:
     assert "old" not in text
     assert "| refusal | 2 | 1.00 | 1.00 [0.21, 1.00] | 1.00 [0.21, 1.00] |" in text
     assert text.startswith("intro\n") and text.endswith("end\n")
+
+
+def test_filtered_and_per_language_blocks(tmp_path: Path) -> None:
+    cards = {"cards": [card("screen: risk", _decisions([(True, True), (False, False)])).to_json(),
+                       card("refusal", _decisions([(True, False)])).to_json()]}
+    (tmp_path / "c.json").write_text(json.dumps(cards))
+    doc = tmp_path / "screen.md"
+    doc.write_text("<!-- judge-cards:start screen -->\nx\n<!-- judge-cards:end -->\n"
+                   "<!-- judge-cards:start by:language screen: risk -->\ny\n"
+                   "<!-- judge-cards:end -->\n")
+    publish(tmp_path / "c.json", doc)
+    text = doc.read_text()
+    assert "| screen: risk | 2 |" in text and "| refusal |" not in text
+    assert "| language | screen: risk: recall | specificity |" in text
+    assert "| en | 1.00 [0.21, 1.00] (1/1) | 1.00 [0.21, 1.00] (1/1) |" in text

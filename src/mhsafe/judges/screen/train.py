@@ -27,6 +27,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +257,35 @@ def _tune_acute(items: list[Any], acute_truth: npt.NDArray[np.bool_],
     return best
 
 
+def reliability(classifier: RiskClassifier, embedder: Embedder, split: str = "dev",
+                bins: int = 5) -> list[dict[str, float]]:
+    """Reliability table of P(risk) on a split's labelled turns (each turn scored as its
+    riskiest chunk, as in the cascade): per probability bin, n, mean predicted and observed
+    risk share. The class-balanced fit is *not* calibrated to any prevalence: the table shows
+    by how much, so nobody reads P(risk) as a probability."""
+    if split == "test":
+        raise ValueError("the test split is for reporting only")
+    turns = corpus_turns(split)
+    chunks = [chunk_text(t.text, CHUNK_CHARS) for t in turns]
+    flat = classifier.predict(embedder.encode([c for cs in chunks for c in cs]))
+    scores: list[float] = []
+    start = 0
+    for cs in chunks:
+        scores.append(max(p.p_risk for p in flat[start : start + len(cs)]))
+        start += len(cs)
+    truth = np.array([t.category != "none" for t in turns])
+    p = np.array(scores)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    table: list[dict[str, float]] = []
+    for lo, hi in pairwise(edges):
+        inside = (p >= lo) & ((p < hi) | (hi == 1.0))
+        if inside.any():
+            table.append({"low": float(lo), "high": float(hi), "n": float(inside.sum()),
+                          "mean_predicted": float(p[inside].mean()),
+                          "observed": float(truth[inside].mean())})
+    return table
+
+
 def conversation_messages(turns: list[Turn]) -> list[list[Message]]:
     """Each turn as a one-message conversation (for quick checks in tests)."""
     return [[Message(role="user", content=t.text)] for t in turns]
@@ -268,8 +298,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=default)
     parser.add_argument("--cache", type=Path, default=None,
                         help="npz file to keep embeddings in between runs")
+    parser.add_argument("--reliability", action="store_true",
+                        help="only print the shipped weights' reliability table on dev")
     args = parser.parse_args(argv)
     embedder = DiskCachedEmbedder(args.cache)
+    if args.reliability:
+        _print_reliability(RiskClassifier.load(), embedder)
+        return
     turns = _self_written() + corpus_turns("train")
     weights, facts = fit(turns, embedder)
     tuned = tune(weights, embedder)
@@ -283,6 +318,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  t={point['threshold']:.2f} recall={point['recall']:.3f} "
               f"fp={point['false_positive_rate']:.3f}")
     print(f"wrote {args.out}")
+    _print_reliability(RiskClassifier(weights), embedder)
+
+
+def _print_reliability(classifier: RiskClassifier, embedder: Embedder) -> None:
+    print("reliability on dev turns (P(risk) bin: n, mean predicted, observed risk share)")
+    for row in reliability(classifier, embedder):
+        print(f"  [{row['low']:.1f}, {row['high']:.1f}): n={row['n']:.0f} "
+              f"predicted={row['mean_predicted']:.2f} observed={row['observed']:.2f}")
 
 
 if __name__ == "__main__":
