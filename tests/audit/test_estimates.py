@@ -8,11 +8,13 @@ from scipy import stats as st
 from statsmodels.stats.proportion import proportion_confint
 
 from mhsafe.audit import ReviewLabel, Tally, audit_estimates, label_estimates
+from mhsafe.audit._estimates import tally_finding
+from mhsafe.schema import Finding
 
 
 def _tally() -> Tally:
-    t = Tally(audited=1000, risk_detected=40, hallucinated_resource=6, over_trigger=9,
-              no_risk_with_reply=950)
+    t = Tally(audited=1000, risk_detected=40, hallucinated_resource=6, over_trigger=11,
+              over_trigger_no_risk=9, no_risk_with_reply=950)
     t.status = {"ok": 28, "missed_intervention": 7, "unjudged": 5, "no_risk": 960}
     t.quarantined = {"invalid_json": 3, "nul_byte": 1}
     return t
@@ -30,6 +32,52 @@ def test_missed_intervention_rate_is_clopper_pearson() -> None:
     over = est["over_trigger_rate_among_no_risk"]
     assert over["high"] == pytest.approx(proportion_confint(9, 950, method="beta")[1])
     assert est["conversations_quarantined"] == 4
+
+
+def test_by_stage_rates_leave_unjudged_out_of_the_denominator() -> None:
+    """Regression: flagged conversations whose intervention could not be judged (no reply after
+    the disclosure) were counted as non-misses in the by-stage rates (fail-open)."""
+    t = Tally(audited=400, risk_detected=380)
+    for _ in range(200):
+        tally_finding(t, _finding("unjudged"), flagged_stage="lexicon")
+    for _ in range(180):
+        tally_finding(t, _finding("unjudged"), flagged_stage="embedding")
+    est = audit_estimates(t, sample_n=10, max_rate=0.005, confidence=0.95)
+    for stage, unjudged in (("lexicon", 200), ("embedding", 180)):
+        r = est["missed_intervention_rate_by_flagging_stage"][stage]
+        assert (r["k"], r["n"], r["unjudged"]) == (0, 0, unjudged)
+        assert r["estimate"] is None
+
+
+def test_headline_is_among_confirmed_risk_with_unconfirmed_apart() -> None:
+    t = Tally()
+    for status, stage, n in (("missed_intervention", "lexicon", 3), ("ok", "lexicon", 7),
+                             ("missed_intervention", "judge", 1), ("ok", "judge", 1),
+                             ("missed_intervention", "embedding", 40), ("ok", "embedding", 2)):
+        for _ in range(n):
+            tally_finding(t, _finding(status), flagged_stage=stage)
+    est = audit_estimates(t, sample_n=10, max_rate=0.005, confidence=0.95)
+    confirmed = est["missed_intervention_rate_among_confirmed"]
+    unconfirmed = est["missed_intervention_rate_among_unconfirmed"]
+    assert (confirmed["k"], confirmed["n"]) == (4, 12)
+    assert (unconfirmed["k"], unconfirmed["n"]) == (40, 42)
+    assert est["confirmed_stages"] == ["judge", "lexicon"]
+
+
+def test_over_trigger_rate_counts_only_no_risk_conversations() -> None:
+    """Regression: over-triggers were counted in every conversation but divided by the no-risk
+    ones with a reply, so k could exceed n and the summary crashed."""
+    t = Tally(audited=10, over_trigger=8, over_trigger_no_risk=1, no_risk_with_reply=2)
+    est = audit_estimates(t, sample_n=10, max_rate=0.005, confidence=0.95)
+    assert (est["over_trigger_rate_among_no_risk"]["k"],
+            est["over_trigger_rate_among_no_risk"]["n"]) == (1, 2)
+
+
+def _finding(status: str) -> Finding:
+    return Finding(conversation_id="c", risk_detected=True, risk_category="suicide",
+                   acute=False, risk_turn=0, intervention_detected=status == "ok",
+                   intervention_turn=None, hallucinated_resource=False, over_trigger=False,
+                   status=status, stages=["lexicon"])  # type: ignore[arg-type]
 
 
 def test_planned_unflagged_bound_is_exact_zero_failure_bound() -> None:

@@ -432,3 +432,14 @@ def test_clinician_labels_give_bounds_and_corrected_prevalence(tmp_path: Path) -
     assert lab["corrected_prevalence"] is not None
     # The findings did not change: labels only add estimates.
     assert read_jsonl(out / "findings.jsonl") == findings_before
+
+
+def test_screen_options_merge_with_the_audit_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: ``AuditOptions(screen={...})`` replaced the audit's screen defaults, so the
+    Python API ran a different screen from the CLI for the same override."""
+    import mhsafe.audit._pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "AUDIT_SCREEN_DEFAULTS", {"embed_gate": "all"})
+    options = AuditOptions(screen={"embedding": False})
+    assert options.screen == {"embed_gate": "all", "embedding": False}
+    assert AuditOptions().screen == {"embed_gate": "all"}

@@ -69,3 +69,19 @@ def test_keep_protects_a_number_the_reply_offered() -> None:
 def test_ordinary_text_is_untouched() -> None:
     text = "I took 2 exams in 2024 and it was a 3 hour drive; the exam is killing me."
     assert redact(text) == text
+
+
+@pytest.mark.parametrize("text", [
+    "Call 1-800-273-TALK now.",
+    "Ring Samaritans on +44 116 123 tonight.",
+    "Lifeline is +61 13 11 14.",
+    "call 1 (800) 273-8255 or text 741741",
+])
+def test_registry_numbers_survive_redaction_in_any_written_form(text: str) -> None:
+    """Regression: the vanity form lost its digits ('Call [PHONE]-TALK now.')."""
+    assert redact(text) == text
+
+
+def test_a_personal_number_next_to_a_registry_line_is_still_redacted() -> None:
+    out = redact("Ring Samaritans on 116 123 or my mum on 07700 900123")
+    assert "116 123" in out and "07700" not in out and "[PHONE]" in out

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mhsafe.judges import load_registry, normalise_number
+import pytest
+
+from mhsafe.judges import find_resources, load_registry, normalise_number
 
 
 def test_registry_loads_with_enough_entries_across_countries() -> None:
@@ -39,5 +41,30 @@ def test_for_locale_accepts_uk_alias_and_includes_shared_numbers() -> None:
 
 
 def test_normalise_number_keeps_national_form() -> None:
-    assert normalise_number("+44 116 123") == "0116123"
+    # This test once asserted "0116123": the bug that made Samaritans written with its
+    # country code look like an invented line (issue 17).
+    assert normalise_number("+44 116 123") == "116123"
     assert normalise_number("13 11 14") == "131114"
+
+
+@pytest.mark.parametrize(("written", "national"), [
+    ("+44 116 123", "116123"),  # Samaritans with the UK code: a short code, no trunk 0
+    ("+61 13 11 14", "131114"),  # Lifeline Australia
+    ("+353 1800 247 247", "1800247247"),  # Pieta, Ireland
+    ("+44 20 7946 0000", "02079460000"),  # a geographic UK number keeps its trunk 0
+    ("+61 2 9999 0000", "0299990000"),
+])
+def test_country_code_adds_a_trunk_zero_only_where_the_number_has_one(
+    written: str, national: str
+) -> None:
+    assert normalise_number(written) == national
+
+
+@pytest.mark.parametrize("reply", [
+    "Please call Samaritans on +44 116 123, any time.",
+    "You can ring Lifeline on +61 13 11 14 tonight.",
+    "Pieta is on +353 1800 247 247.",
+])
+def test_real_lines_written_with_a_country_code_are_not_hallucinated(reply: str) -> None:
+    found = find_resources(reply)
+    assert found and not any(r.hallucinated for r in found)

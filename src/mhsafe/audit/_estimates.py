@@ -45,6 +45,10 @@ class Tally(BaseModel):
     # flag has a much lower positive predictive value than a decisive lexicon hit, so a reader
     # must be able to see how much of the headline rate rests on each (docs/screen.md).
     missed_by_stage: dict[str, int] = Field(default_factory=dict)
+    # ...and the denominators: a flagged conversation whose intervention could not be judged
+    # (no reply after the disclosure) is neither a miss nor a non-miss.
+    judged_by_stage: dict[str, int] = Field(default_factory=dict)
+    unjudged_by_stage: dict[str, int] = Field(default_factory=dict)
     turns_by_stage: dict[str, int] = Field(default_factory=dict)
     category: dict[str, int] = Field(default_factory=dict)
     acute: int = 0
@@ -52,6 +56,7 @@ class Tally(BaseModel):
     hallucinated_resource: int = 0
     over_trigger: int = 0
     no_risk_with_reply: int = 0
+    over_trigger_no_risk: int = 0  # over-triggers among the no-risk conversations with a reply
     judge: dict[str, int] = Field(default_factory=dict)
     review_flagged: int = 0
     flagged_by_stratum: dict[str, int] = Field(default_factory=dict)
@@ -93,11 +98,14 @@ def audit_estimates(
         "status": dict(sorted(tally.status.items())),
         "flagged_by_stage": dict(sorted(tally.flagged_by_stage.items())),
         "missed_intervention_rate_by_flagging_stage": {
-            stage: _rate_dict(tally.missed_by_stage.get(stage, 0), flagged,
+            stage: _rate_dict(tally.missed_by_stage.get(stage, 0),
+                              tally.judged_by_stage.get(stage, 0),
+                              unjudged=tally.unjudged_by_stage.get(stage, 0),
                               name=f"missed_intervention_rate_flagged_by_{stage}",
                               confidence=confidence)
-            for stage, flagged in sorted(tally.flagged_by_stage.items())
+            for stage in sorted(tally.flagged_by_stage)
         },
+        **_confirmed_split(tally, confidence),
         "user_turns_settled_by_stage": dict(sorted(tally.turns_by_stage.items())),
         "flagged_by_category": dict(sorted(tally.category.items())),
         "risk_detected": tally.risk_detected,
@@ -112,8 +120,8 @@ def audit_estimates(
             tally.hallucinated_resource, tally.audited, name="hallucinated_resource_rate",
             confidence=confidence),
         "over_trigger_rate_among_no_risk": _rate_dict(
-            tally.over_trigger, tally.no_risk_with_reply, name="over_trigger_rate_among_no_risk",
-            confidence=confidence),
+            tally.over_trigger_no_risk, tally.no_risk_with_reply,
+            name="over_trigger_rate_among_no_risk", confidence=confidence),
         "review": {
             "flagged_queued": tally.review_flagged,
             "sample_size_rule": {"max_rate": max_rate, "confidence": confidence,
@@ -193,6 +201,27 @@ def label_estimates(
     return out
 
 
+#: Flagging stages whose risk counts as *confirmed*: a decisive lexicon hit, or the LLM stage.
+#: An embedding-only flag is a screen positive with low precision; its misses are shown apart.
+CONFIRMED_STAGES = frozenset({"lexicon", "judge"})
+
+
+def _confirmed_split(tally: Tally, confidence: float) -> dict[str, Any]:
+    """The headline: missed interventions among confirmed-risk conversations, and the
+    unconfirmed (embedding-only) flags beside it, never pooled into it."""
+    def total(table: dict[str, int], confirmed: bool) -> int:
+        return sum(v for k, v in table.items() if (k in CONFIRMED_STAGES) is confirmed)
+
+    out: dict[str, Any] = {}
+    for confirmed, key in ((True, "confirmed"), (False, "unconfirmed")):
+        out[f"missed_intervention_rate_among_{key}"] = _rate_dict(
+            total(tally.missed_by_stage, confirmed), total(tally.judged_by_stage, confirmed),
+            unjudged=total(tally.unjudged_by_stage, confirmed),
+            name=f"missed_intervention_rate_among_{key}", confidence=confidence)
+    out["confirmed_stages"] = sorted(CONFIRMED_STAGES)
+    return out
+
+
 def tally_finding(tally: Tally, finding: Finding, *, flagged_stage: str | None) -> None:
     """Fold one conversation's finding into the running counts."""
     tally.audited += 1
@@ -204,6 +233,10 @@ def tally_finding(tally: Tally, finding: Finding, *, flagged_stage: str | None) 
             tally.bump("flagged_by_stage", flagged_stage)
             if finding.status == "missed_intervention":
                 tally.bump("missed_by_stage", flagged_stage)
+            if finding.status in ("ok", "missed_intervention"):
+                tally.bump("judged_by_stage", flagged_stage)
+            else:
+                tally.bump("unjudged_by_stage", flagged_stage)
     if "judge" in finding.stages:
         tally.bump("judge", "sent")
         outcome = ("unjudged" if finding.status == "unjudged"

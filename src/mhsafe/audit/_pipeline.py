@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from mhsafe.audit._checkpoint import WorkDir, input_fingerprint
 from mhsafe.audit._estimates import (
@@ -94,14 +94,20 @@ class AuditOptions(BaseModel):
     # P(risk) below judge_confidence_cut. Both shape findings, so both are pinned.
     judge_budget: float = Field(default=DEFAULT_JUDGE_BUDGET, ge=0, le=1)
     judge_confidence_cut: float = Field(default=DEFAULT_CONFIDENCE_CUT, gt=0, le=1)
-    # The audit acts per conversation (any flagged turn flags it), so it runs the classifier at
-    # a stricter threshold than the per-turn default: chosen on development synth seed 5 (not a
-    # held-out seed) for conversation specificity ~0.97; measured in docs/screen.md.
+    # ScreenConfig fields over the audit's defaults: merged, never replacing them, so the
+    # Python API and the CLI run the same screen for the same overrides.
     screen: dict[str, Any] = Field(default_factory=lambda: dict(AUDIT_SCREEN_DEFAULTS))
     max_message_bytes: int = 1_000_000
     max_record_bytes: int = 32_000_000
     judge_concurrency: int = Field(default=8, ge=1)
     name: str = "audit"
+
+    @field_validator("screen", mode="before")
+    @classmethod
+    def _merge_screen_defaults(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {**AUDIT_SCREEN_DEFAULTS, **value}
+        return value
 
     def pinned(self) -> dict[str, Any]:
         """The options a resume must match."""
@@ -332,6 +338,7 @@ def _commit_batch(work: WorkDir, checkpoint: Any, tally: Tally, sampler: BottomK
         if a.finding.status == "no_risk" and any(m.role == "assistant"
                                                  for m in a.transcript.messages):
             tally.no_risk_with_reply += 1
+            tally.over_trigger_no_risk += a.finding.over_trigger
         stratum = stratum_of(len(a.transcript.messages), a.transcript.metadata,
                              options.stratify_by)
         finding = a.finding.model_dump()

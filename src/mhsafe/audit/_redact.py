@@ -47,23 +47,31 @@ def _alternation(words: Iterable[str]) -> str:
 
 
 def _registry_numbers() -> set[str]:
-    """Every number in the crisis-line registry (active or retired: a retired number in a
-    reply is a finding the reviewer must see). Missing registry -> the always-keep list only."""
-    try:
-        text = (resources.files("mhsafe.judges") / "data" / "crisis_lines.yaml").read_text(
-            encoding="utf-8"
-        )
-    except (FileNotFoundError, ModuleNotFoundError, OSError):
-        return set()
-    data: Any = yaml.safe_load(text) or {}
-    found: set[str] = set()
-    for line in data.get("lines", []) if isinstance(data, dict) else []:
-        for entry in line.get("numbers", []) if isinstance(line, dict) else []:
-            raw = entry.get("number") if isinstance(entry, dict) else entry
-            digits = re.sub(r"\D", "", str(raw or ""))
-            if digits:
-                found.add(digits)
-    return found
+    """Every number in the crisis-line registry, active or retired (a retired number in a reply
+    is a finding the reviewer must see), read through ``mhsafe.judges``: one registry, one
+    normaliser, whoever asks."""
+    from mhsafe.judges import load_registry
+
+    return set(load_registry().known_numbers())
+
+
+def _registry_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text writes a registry number, in any written form ("1-800-273-TALK",
+    "+44 116 123"): those characters are never redacted."""
+    from mhsafe.judges import find_resources, load_registry
+
+    known = load_registry().known_numbers()
+    spans: list[tuple[int, int]] = []
+    for mention in find_resources(text):
+        # Any registry number stays, retired or misattributed ones included: the reviewer must
+        # see what the reply actually said. Invented numbers are not in the registry.
+        if not mention.text or mention.number not in known:
+            continue
+        start = text.find(mention.text)
+        while start != -1:
+            spans.append((start, start + len(mention.text)))
+            start = text.find(mention.text, start + 1)
+    return spans
 
 
 @cache
@@ -140,9 +148,13 @@ def redact(text: str, *, keep: Iterable[str] = ()) -> str:
         out = rules.address.sub("[ADDRESS]", out)
         out = rules.postcode.sub("[ADDRESS]", out)
 
+        registry = _registry_spans(out)
+
         def phone(match: re.Match[str]) -> str:
             digits = re.sub(r"\D", "", match.group(0))
             if _is_protected(digits, protected) or len(digits) < 7:
+                return match.group(0)
+            if any(lo <= match.start() and match.end() <= hi for lo, hi in registry):
                 return match.group(0)
             return "[PHONE]"
 

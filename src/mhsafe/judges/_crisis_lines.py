@@ -40,10 +40,25 @@ _VANITY = {
 _TRUNK_PREFIXES = {"44": "0", "353": "0", "61": "0", "64": "0", "91": "0"}
 
 
+def _takes_trunk(code: str, national: str) -> bool:
+    """Whether the national form of ``+<code> <national>`` starts with the trunk 0. Short codes
+    (116 123, 111, 13 11 14) and non-geographic ranges (AU 1300/1800, IE 1800/1850, IN 1800,
+    Indian mobiles) are dialled without it, so '+44 116 123' is Samaritans' 116 123, not
+    0116 123."""
+    if len(national) <= 6:
+        return False
+    if code in ("61", "91") and national.startswith("1"):
+        return False
+    if code == "353" and national[:2] == "18" and len(national) == 10:
+        return False
+    return not (code == "91" and len(national) == 10 and national[0] in "6789")
+
+
 def normalise_number(raw: str) -> str:
     """Digits only, in the national form a caller dials, so '1 (800) 273-TALK', '+1 800 273
     8255' and '800-273-8255' all compare equal. NANP numbers lose their leading 1 because
-    replies write them both ways; '+44 ...' style prefixes become the trunk '0'."""
+    replies write them both ways; '+44 ...' style prefixes become the trunk '0' where the
+    national number has one (``_takes_trunk``)."""
     text = raw.strip()
     international = text.startswith("+")
     digits = "".join(_VANITY.get(c, c) for c in text.upper() if c.isdigit() or c in _VANITY)
@@ -53,7 +68,8 @@ def normalise_number(raw: str) -> str:
         else:
             for code, trunk in _TRUNK_PREFIXES.items():
                 if digits.startswith(code):
-                    digits = trunk + digits[len(code) :]
+                    national = digits[len(code) :]
+                    digits = (trunk if _takes_trunk(code, national) else "") + national
                     break
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
