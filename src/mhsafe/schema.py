@@ -137,6 +137,9 @@ class Metric(_Model):
     unjudged: int = 0
     method: str = ""
     group: dict[str, str] = Field(default_factory=dict)
+    # How to read ``estimate``: a rate is a proportion (shown as a percentage); a coefficient
+    # (kappa, alpha) and a score (a 0-2 fidelity mean) are shown as plain numbers.
+    kind: Literal["rate", "coefficient", "score"] = "rate"
 
 
 class ResourceMention(_Model):

@@ -104,3 +104,16 @@ def test_krippendorff_undefined_when_single_value() -> None:
     res = krippendorff_alpha([["a", "a"], ["a", "a"]])
     assert res.estimate is None and res.low is None
     assert not math.isnan(krippendorff_alpha([[1, 2], [1, 2]], n_boot=0).estimate or 0.0)
+
+
+def test_kappa_interval_is_not_cut_at_the_estimate_when_resamples_are_degenerate() -> None:
+    """Regression: resamples of perfect agreement were skipped, so every kept replicate lay
+    below the estimate and the interval's upper bound equalled it (-0.05 [-0.16, -0.05])."""
+    table, _ = aggregate_raters([[False, False]] * 10 + [[True, False]])
+    kappa = fleiss_kappa(table)
+    assert kappa.estimate is not None and kappa.estimate < 0
+    assert kappa.low is None and kappa.high is None  # not estimable, said so, not faked
+    table, _ = aggregate_raters([[False, False]] * 7 + [[True, False]] + [[True, True]] * 6)
+    kappa = fleiss_kappa(table)
+    assert kappa.low is not None and kappa.high is not None
+    assert kappa.low < kappa.estimate < kappa.high

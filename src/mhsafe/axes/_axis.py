@@ -93,6 +93,7 @@ def mean_metric(name: str, values: Sequence[float], *, unjudged: int = 0) -> Met
         ci_high=result.high,
         unjudged=unjudged,
         method="mean, t interval",
+        kind="score",
     )
 
 

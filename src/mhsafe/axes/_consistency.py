@@ -67,7 +67,8 @@ def flip_metrics(
         kappa = fleiss_kappa(table)
         metrics.append(
             Metric(name="repeat_agreement_fleiss_kappa", n=kappa.n, estimate=kappa.estimate,
-                   ci_low=kappa.low, ci_high=kappa.high, method=kappa.method)
+                   ci_low=kappa.low, ci_high=kappa.high, method=kappa.method,
+                   kind="coefficient")
         )
     return metrics, unjudged, total
 

@@ -45,7 +45,15 @@ def _row(name: str, group: dict[str, str], items: Sequence[Verdict], epochs: int
 
 
 def format_rate(metric: Metric) -> str:
-    """`12.5% [6.1, 23.9]` or `—` when nothing was judged (a missing number looks missing)."""
+    """`12.5% [6.1, 23.9]` for a rate, `-0.05 [-0.16, 0.31]` for a coefficient or score (a
+    kappa is not a percentage), or `—` when nothing was judged (a missing number looks
+    missing). A coefficient whose interval could not be formed is shown with a note."""
+    if metric.kind != "rate":
+        if metric.estimate is None:
+            return "—"
+        if metric.ci_low is None or metric.ci_high is None:
+            return f"{metric.estimate:.2f} (no interval: too few disagreements to resample)"
+        return f"{metric.estimate:.2f} [{metric.ci_low:.2f}, {metric.ci_high:.2f}]"
     if metric.estimate is None or metric.ci_low is None or metric.ci_high is None:
         return "—"
     return (

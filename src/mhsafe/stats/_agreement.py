@@ -119,6 +119,9 @@ def aggregate_raters(data: Sequence[Sequence[Label]]) -> tuple[np.ndarray, list[
     return np.asarray(table, dtype=np.int64), cats
 
 
+_MAX_UNDEFINED = 0.05
+
+
 def _percentile_ci(
     stat: Callable[[np.ndarray], float],
     n_units: int,
@@ -126,8 +129,11 @@ def _percentile_ci(
     seed: int,
     confidence: float,
 ) -> tuple[float | None, float | None]:
-    """Percentile bootstrap over units; replicates where the statistic is undefined (a
-    resample with a single category) are skipped."""
+    """Percentile bootstrap over units. A replicate where the statistic is undefined (a
+    resample with a single category) cannot simply be skipped: the skipped ones are exactly
+    the resamples of perfect agreement, so the rest sit on one side of the estimate and the
+    interval ends at it (κ = -0.05 [-0.16, -0.05]). When more than ``_MAX_UNDEFINED`` of the
+    replicates are undefined no interval is given; the coefficient is then shown without one."""
     if n_boot <= 0 or n_units < 2:
         return None, None
     rng = np.random.default_rng(seed)
@@ -140,7 +146,7 @@ def _percentile_ci(
             continue
         if not math.isnan(v):
             reps.append(v)
-    if not reps:
+    if not reps or (n_boot - len(reps)) > _MAX_UNDEFINED * n_boot:
         return None, None
     tail = (1.0 - confidence) / 2.0 * 100.0
     return float(np.percentile(reps, tail)), float(np.percentile(reps, 100.0 - tail))
