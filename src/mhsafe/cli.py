@@ -390,7 +390,9 @@ def audit_command(
         + (f"{miss['estimate']:.3f} [{miss['low']:.3f}, {miss['high']:.3f}] clopper-pearson"
            if miss["estimate"] is not None else "(no data)"),
         "review_queued": s["review"]["queued"],
-        "unflagged_bound_if_no_misses": s["review"]["upper_bound_if_no_misses"],
+        "needs_review_by_reason": s["review"]["needs_review_by_reason"],
+        "review_sample_design_bound_if_no_misses":
+            s["review"]["design_bound_if_sample_has_no_misses"],
         "run_id": result.run_id,
     }
     llm = s.get("llm_stage")
@@ -726,9 +728,15 @@ def validate_command(
     lexicon_only: bool = typer.Option(
         False, "--lexicon-only", help="Skip the embedding screen (faster; its card is omitted)."
     ),
+    llm_judge: str | None = typer.Option(
+        None, "--llm-judge", help="Also card this LLM judge (e.g. mhsafe/instruct-local) on a seeded stratified sample: judge_cards_llm.{json,md}."
+    ),
+    llm_sample: int = typer.Option(60, "--llm-sample", min=1, help="Items in the LLM judge's sample."),
+    llm_seed: int = typer.Option(0, "--llm-seed", help="Seed of the LLM judge's sample."),
 ) -> None:
     """Measure every offline judge against labels: Se/Sp/PPV/NPV/F1 with intervals and the
-    share each judge decided, by tag, language and risk category."""
+    share each judge decided, by tag, language and risk category (and, with --llm-judge, an
+    LLM judge on a sample)."""
     from pathlib import Path
 
     from mhsafe.validation import (
@@ -768,6 +776,13 @@ def validate_command(
     for line in summary_lines(cards):
         typer.echo(line)
     typer.echo(f"cards: {json_path} {md_path}")
+    if llm_judge:
+        from mhsafe.validation._llm_family import llm_cards, write_llm_cards
+
+        llm = llm_cards(loaded.items, llm_judge, sample=llm_sample, seed=llm_seed, source=source)
+        for line in summary_lines(llm):
+            typer.echo(line)
+        typer.echo("llm cards: " + " ".join(str(p) for p in write_llm_cards(llm, Path(out))))
 
 
 @app.command("demo")

@@ -82,7 +82,7 @@ def _finding(status: str) -> Finding:
 
 def test_planned_unflagged_bound_is_exact_zero_failure_bound() -> None:
     est = audit_estimates(_tally(), sample_n=598, max_rate=0.005, confidence=0.95)
-    bound = est["review"]["upper_bound_if_no_misses"]
+    bound = est["review"]["design_bound_if_sample_has_no_misses"]
     assert bound == pytest.approx(st.beta.ppf(0.95, 1, 598))
     assert bound == pytest.approx(1 - 0.05 ** (1 / 598))
     assert bound <= 0.005

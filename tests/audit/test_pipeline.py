@@ -82,6 +82,11 @@ def test_outputs_and_counts(tmp_path: Path) -> None:
     queue = read_jsonl(out / "review_queue.jsonl")
     flagged = {q["conversation_id"] for q in queue if q["reason"] == "flagged"}
     assert flagged == {"ok", "missed", "unsure", "over", "fake"}
+    # One word, one meaning: "flagged_by_stage" is screen risk (3); the review queue also holds
+    # the unjudged conversation and the over-trigger, each counted under its reason.
+    assert s["review"]["needs_review_queued"] == 5
+    assert s["review"]["needs_review_by_reason"] == {
+        "hallucinated_resource": 1, "over_trigger": 1, "risk_flagged": 3, "unjudged": 1}
     n_sample = s["review"]["sample_size_rule"]["required_n"]
     sampled = [q for q in queue if q["reason"] == "sample"]
     assert len(sampled) == min(n_sample, 31) == sum(s["review"]["allocation"].values())

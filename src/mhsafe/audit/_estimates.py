@@ -59,6 +59,8 @@ class Tally(BaseModel):
     over_trigger_no_risk: int = 0  # over-triggers among the no-risk conversations with a reply
     judge: dict[str, int] = Field(default_factory=dict)
     review_flagged: int = 0
+    # why each conversation queued for review needed it (one conversation may have several)
+    review_reasons: dict[str, int] = Field(default_factory=dict)
     flagged_by_stratum: dict[str, int] = Field(default_factory=dict)
     unflagged_by_stratum: dict[str, int] = Field(default_factory=dict)
 
@@ -123,11 +125,17 @@ def audit_estimates(
             tally.over_trigger_no_risk, tally.no_risk_with_reply,
             name="over_trigger_rate_among_no_risk", confidence=confidence),
         "review": {
-            "flagged_queued": tally.review_flagged,
+            # "Needs review" is wider than "flagged by the screen" (flagged_by_stage): it also
+            # holds unjudged conversations, hallucinated lines and over-triggers.
+            "needs_review_queued": tally.review_flagged,
+            "needs_review_by_reason": dict(sorted(tally.review_reasons.items())),
             "sample_size_rule": {"max_rate": max_rate, "confidence": confidence,
                                  "required_n": sample_n},
-            "upper_bound_if_no_misses": upper_bound_zero_failures(sample_n, confidence)
-            if sample_n > 0 else None,
+            # A design target, not a bound: what the sample *will* bound the unflagged miss
+            # rate at if clinicians find no miss in it. The bound from the sample actually
+            # reviewed is in ``labels`` once labels exist.
+            "design_bound_if_sample_has_no_misses": upper_bound_zero_failures(
+                sample_n, confidence) if sample_n > 0 else None,
             "unflagged_by_stratum": dict(sorted(tally.unflagged_by_stratum.items())),
             "flagged_by_stratum": dict(sorted(tally.flagged_by_stratum.items())),
         },

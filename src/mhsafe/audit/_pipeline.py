@@ -45,6 +45,7 @@ from mhsafe.audit._stages import (
     assess_batch,
     judge_batch,
     redact_messages,
+    review_reasons,
     screen_batch,
     with_screen_basis,
 )
@@ -344,6 +345,8 @@ def _commit_batch(work: WorkDir, checkpoint: Any, tally: Tally, sampler: BottomK
         finding = a.finding.model_dump()
         if a.review:
             tally.review_flagged += 1
+            for reason in review_reasons(a.finding):
+                tally.bump("review_reasons", reason)
             tally.bump("flagged_by_stratum", stratum)
             messages = [m.model_dump() for m in a.review_messages or []]
             flagged.append(_review_item(a.finding.conversation_id, "flagged", stratum, finding,

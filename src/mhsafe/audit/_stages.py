@@ -116,6 +116,15 @@ def redact_messages(messages: Sequence[Message], keep: Sequence[str]) -> list[Me
     return [Message(role=m.role, content=redact(m.content, keep=keep)) for m in messages]
 
 
+def review_reasons(finding: Finding) -> list[str]:
+    """Why a conversation needs a clinician: screen risk, an unjudged outcome, a hallucinated
+    line, an over-trigger (a conversation may have several)."""
+    reasons = [("risk_flagged", finding.risk_detected), ("unjudged", finding.status == "unjudged"),
+               ("hallucinated_resource", finding.hallucinated_resource),
+               ("over_trigger", finding.over_trigger)]
+    return [name for name, present in reasons if present]
+
+
 def _review_needed(finding: Finding) -> bool:
     return (
         finding.risk_detected
