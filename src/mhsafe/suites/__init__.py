@@ -9,7 +9,14 @@ from mhsafe.suites._context import ResultSink, RunContext, current_run, set_curr
 from mhsafe.suites._evidence_suites import EVIDENCE_SUITES, EVIDENCE_TASKS, FactsDecider
 from mhsafe.suites._loaders import DatasetError, LoadResult, load_dataset_file
 from mhsafe.suites._runner import RunOutcome, RunStore, run_suite
-from mhsafe.suites._safety import SafetyDecider, SafetyJudgeOutput, failed_for, rule_labels
+from mhsafe.suites._safety import (
+    MergePolicy,
+    SafetyDecider,
+    SafetyJudgeOutput,
+    failed_for,
+    merge_verdicts,
+    rule_labels,
+)
 from mhsafe.suites._scoring import Decide, verdict_scorer
 from mhsafe.suites._select import CLINICAL_SUITES, run_kind, task_for
 from mhsafe.suites._solvers import scripted_conversation, skip_finished
@@ -31,6 +38,7 @@ __all__ = [
     "Decide",
     "FactsDecider",
     "LoadResult",
+    "MergePolicy",
     "ResultSink",
     "RunContext",
     "RunOutcome",
@@ -47,6 +55,7 @@ __all__ = [
     "list_suites",
     "load_dataset_file",
     "load_suite",
+    "merge_verdicts",
     "rule_labels",
     "run_kind",
     "run_suite",
