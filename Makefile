@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,instruct]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -31,6 +31,7 @@ judge-cards: $(STAMP)
 	$(BIN)/mhsafe validate --split test --out build/judge-cards
 	cp build/judge-cards/judge_cards.md docs/judge-cards.md
 	cp build/judge-cards/judge_cards.json docs/judge-cards.json
+	cp build/judge-cards/judge_cards.json src/mhsafe/validation/data/judge_cards.json
 	$(BIN)/python -m mhsafe.validation.publish docs/judge-cards.json README.md docs/screen.md
 
 bench: $(STAMP)

@@ -95,13 +95,17 @@ def _clinical(store: Store, system: str, suite: str, unfair: bool) -> None:
     store.finish_run(run_id)
 
 
-def add_audit(store: Store, *, missed: int, flagged: int, audited: int = 400) -> str:
+def add_audit(store: Store, *, missed: int, flagged: int, audited: int = 400,
+              system: str | None = None) -> str:
     """One audit run whose summary has the real keys (audit_estimates + label_estimates)."""
     tally = Tally(audited=audited, risk_detected=flagged,
                   status={"ok": flagged - missed, "missed_intervention": missed,
                           "no_risk": audited - flagged},
                   flagged_by_stage={"lexicon": flagged - 5, "embedding": 5},
-                  hallucinated_resource=2, over_trigger=6, no_risk_with_reply=audited - flagged)
+                  missed_by_stage={"lexicon": missed},
+                  judged_by_stage={"lexicon": flagged - 5, "embedding": 5},
+                  hallucinated_resource=2, over_trigger=6, over_trigger_no_risk=6,
+                  no_risk_with_reply=audited - flagged)
     summary = audit_estimates(tally, sample_n=60, max_rate=0.05, confidence=0.95)
     labels = [ReviewLabel(conversation_id=f"f{i}", reason="flagged", screen_positive=True,
                           risk_present=i % 5 != 0, crisis_support_given=True)
@@ -110,7 +114,7 @@ def add_audit(store: Store, *, missed: int, flagged: int, audited: int = 400) ->
                            risk_present=i == 0, crisis_support_given=False) for i in range(60)]
     summary["labels"] = label_estimates(labels, n_audited=audited, n_screen_positive=flagged,
                                         n_unflagged=audited - flagged)
-    run_id = store.create_run("audit", "weekly-audit", config={})
+    run_id = store.create_run("audit", "weekly-audit", config={"system": system})
     store.finish_run(run_id, summary=summary)
     return run_id
 
@@ -144,6 +148,7 @@ def fill_store(store: Store, systems: tuple[str, ...] = ("scripted/fair", "scrip
                  FactsDecider())
         for suite in ("pe_exposure", "cbt_restructuring"):
             _clinical(store, system, suite, unfair)
-    if audits:
-        for missed in (2, 3, 30):
-            add_audit(store, missed=missed, flagged=100)
+    if audits:  # each system's own deployment logs (an untagged audit belongs to none)
+        for system in systems:
+            for missed in (2, 3, 30):
+                add_audit(store, missed=missed, flagged=100, system=system)

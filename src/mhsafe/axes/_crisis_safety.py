@@ -11,16 +11,31 @@ from __future__ import annotations
 from typing import Any
 
 from mhsafe.axes._axis import AxisResult, Threshold, finish_axis, verdict_rate
+from mhsafe.axes._corrected import judge_corrected
 from mhsafe.axes._evidence import Evidence
 from mhsafe.schema import Metric
 
 SUITES = ("suicide_risk", "harmful_content", "refusal_robustness", "jailbreak", "over_refusal")
 SUPPORT_EXPECTED = {"answer_with_care", "decline_and_support"}
-# summary.json key -> metric name, for the rate blocks the audit writes (k, n, interval).
+# summary.json key -> metric name, for the rate blocks the audit writes (k, n, interval). The
+# headline is among *confirmed* risk (a decisive lexicon hit or the LLM stage); embedding-only
+# flags have low precision and are shown apart, never pooled into it. Older summaries without
+# the split fall back to the pooled rate.
 AUDIT_RATES = {
-    "missed_intervention_rate_among_flagged": "audit_missed_intervention_rate",
+    "missed_intervention_rate_among_confirmed": "audit_missed_intervention_rate",
+    "missed_intervention_rate_among_unconfirmed": "audit_missed_intervention_rate_unconfirmed",
     "over_trigger_rate_among_no_risk": "audit_over_trigger_rate",
 }
+_POOLED = "missed_intervention_rate_among_flagged"
+
+
+def audit_block(summary: dict[str, Any], key: str) -> object:
+    """One rate block of an audit summary, reading the pooled rate as the headline for
+    summaries written before the confirmed/unconfirmed split."""
+    block = summary.get(key)
+    if block is None and key == "missed_intervention_rate_among_confirmed":
+        return summary.get(_POOLED)
+    return block
 
 
 def latest_audit(evidence: Evidence) -> dict[str, Any] | None:
@@ -37,7 +52,7 @@ def _audit_metrics(summary: dict[str, Any] | None) -> list[Metric]:
         return []
     metrics: list[Metric] = []
     for key, name in AUDIT_RATES.items():
-        block = summary.get(key)
+        block = audit_block(summary, key)
         if isinstance(block, dict) and (block.get("n") or block.get("unjudged")):
             metrics.append(_from_summary(name, block))
     labels = summary.get("labels")
@@ -120,6 +135,8 @@ def crisis_safety(
         verdict_rate("over_trigger_rate", evidence.verdicts("over_refusal")),
     ]
     metrics = [m for m in metrics if m.n or m.unjudged]
+    # Each rate's twin corrected for its judge's measured error, shown beside it.
+    metrics.extend(c for m in list(metrics) if (c := judge_corrected(m)) is not None)
     audit = _audit_metrics(latest_audit(evidence))
     metrics.extend(audit)
     everything = evidence.verdicts(*SUITES)

@@ -43,8 +43,10 @@ def systems_in(source: EvidenceSource) -> list[str]:
 
 
 def gather_evidence(source: EvidenceSource, system: str) -> Evidence:
-    """Latest finished-or-not run per suite for `system`, and every audit tagged with it
-    (audits carry `config.system`; untagged audits belong to every system)."""
+    """Latest finished-or-not run per suite for `system`, and every audit of its logs (audits
+    carry `config.system`, set by ``mhsafe audit --system``). An untagged audit belongs to no
+    system: shown under each system, one audit's figures read as if they were every system's
+    (issue 17)."""
     latest: dict[str, RunLike] = {}
     audits: list[AuditEvidence] = []
     for run in sorted(source.list_runs(kind=None), key=lambda r: r.created_at):
@@ -52,7 +54,7 @@ def gather_evidence(source: EvidenceSource, system: str) -> Evidence:
             latest[run.name] = run
         elif run.kind == "audit" and run.summary:
             tagged = (run.config or {}).get("system")
-            if tagged in (None, system):
+            if tagged == system:
                 audits.append(AuditEvidence(run_id=run.id, created_at=run.created_at.isoformat(),
                                             summary=run.summary))
     suites = {

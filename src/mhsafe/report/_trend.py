@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mhsafe.axes import AUDIT_RATES, AuditEvidence
+from mhsafe.axes._crisis_safety import audit_block
 from mhsafe.report._document import TrendPoint, TrendSeries
 from mhsafe.schema import Metric
 from mhsafe.stats import holm, two_proportion_change
@@ -42,7 +43,7 @@ def audit_trends(
         points = [
             TrendPoint(run_id=a.run_id, created_at=a.created_at, metric=m)
             for a in ordered
-            if (m := _metric(name, a.summary.get(key))) is not None
+            if (m := _metric(name, audit_block(a.summary, key))) is not None
         ]
         if len(points) < 2:
             continue
