@@ -134,17 +134,9 @@ def test_fake_numbers_never_collide_with_the_registry() -> None:
 
 
 def test_fallback_lines_when_registry_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    class _NoRegistry:
-        @staticmethod
-        def files(package: str) -> Any:
-            import importlib.resources as real
-
-            if package == "mhsafe":
-                return real.files("mhsafe").joinpath("no-such-folder")
-            return real.files(package)
-
+    # The judges' registry is the one source; only an empty one falls back to the templates.
     templates.load_registry.cache_clear()
-    monkeypatch.setattr(templates, "resources", _NoRegistry)
+    monkeypatch.setattr(templates, "_registry_from_judges", lambda: templates.Registry({}, {}))
     try:
         registry = templates.load_registry()
         assert registry.source == "fallback"

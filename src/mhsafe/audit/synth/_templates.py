@@ -1,9 +1,9 @@
 """Template data for the synthetic-log generator: loading, slot filling, crisis lines.
 
 The phrasing lives in ``data/synth.yaml``; real crisis numbers come from the judges' registry
-(``mhsafe/judges/data/crisis_lines.yaml``) read *as data*, so synthetic "correct" replies
-always cite numbers the registry checker accepts, and fabricated ones are checked against it so
-a "hallucinated" number can never collide with a real line by accident.
+(``mhsafe.judges.load_registry``, the one reader of ``crisis_lines.yaml``), so synthetic
+"correct" replies always cite numbers the registry checker accepts, and fabricated ones are
+checked against it so a "hallucinated" number can never collide with a real line by accident.
 """
 
 from __future__ import annotations
@@ -50,26 +50,29 @@ def _digits(number: str) -> set[str]:
     return out
 
 
-def _registry_from(spec: dict[str, Any], source: str) -> Registry:
+def _registry_from_judges() -> Registry:
+    """The judges' registry in the generator's shape: active lines by country, one emergency
+    number per country, retired lines, and every digit string a real line uses."""
+    from mhsafe.judges import load_registry as judges_registry
+
     lines: dict[str, list[CrisisLine]] = {}
     emergency: dict[str, str] = {}
     retired: list[CrisisLine] = []
     known: set[str] = set()
-    for entry in spec.get("lines", []):
-        numbers = [n for n in entry.get("numbers", []) if n.get("number")]
+    for entry in judges_registry().lines:
+        numbers = [n.number for n in entry.numbers if n.number]
         if not numbers:
             continue
-        for n in numbers:
-            known |= _digits(str(n["number"]))
-        country = str(entry.get("country", "US"))
-        line = CrisisLine(str(entry.get("name", "")), str(numbers[0]["number"]), country)
-        if entry.get("status", "active") != "active":
+        for number in numbers:
+            known |= _digits(number)
+        line = CrisisLine(entry.name, numbers[0], entry.country)
+        if entry.status != "active":
             retired.append(line)
-        elif entry.get("kind") == "emergency":
-            emergency.setdefault(country, line.number)
+        elif entry.kind == "emergency":
+            emergency.setdefault(entry.country, line.number)
         else:
-            lines.setdefault(country, []).append(line)
-    return Registry(lines, emergency, retired, frozenset(known), source)
+            lines.setdefault(entry.country, []).append(line)
+    return Registry(lines, emergency, retired, frozenset(known), "mhsafe.judges registry")
 
 
 @lru_cache(maxsize=1)
@@ -82,17 +85,10 @@ def load_templates() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def load_registry() -> Registry:
-    """The judges' crisis-line registry if present, else the template file's fallback lines."""
-    try:
-        # Read as data through the top-level package: importing mhsafe.judges would pull in
-        # its whole room (and its model stack) just to read one YAML file.
-        ref = resources.files("mhsafe").joinpath("judges/data/crisis_lines.yaml")
-        spec = yaml.safe_load(ref.read_text("utf-8"))
-        registry = _registry_from(spec, "mhsafe/judges/data/crisis_lines.yaml")
-        if registry.lines:
-            return registry
-    except (FileNotFoundError, ModuleNotFoundError, yaml.YAMLError, KeyError, TypeError):
-        pass
+    """The judges' crisis-line registry, else the template file's fallback lines."""
+    registry = _registry_from_judges()
+    if registry.lines:
+        return registry
     templates = load_templates()
     lines: dict[str, list[CrisisLine]] = {}
     known: set[str] = set()
