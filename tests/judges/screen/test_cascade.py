@@ -15,29 +15,12 @@ import pytest
 from mhsafe.judges.screen import (
     THIRD_PERSON,
     Embedder,
-    RiskClassifier,
     RiskScreen,
     ScreenConfig,
     ScreenCounts,
 )
 from mhsafe.schema import Message
-
-CLASSES = ["eating_disorder", "none", "nssi", "substance", "suicide"]
-
-
-class FakeEmbedder(Embedder):
-    """Maps texts containing 'heavy' to a risk direction and everything else to 'none'."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def encode(self, texts: list[str]) -> np.ndarray:  # type: ignore[override]
-        self.seen.extend(texts)
-        out = np.zeros((len(texts), 384), dtype=np.float32)
-        for i, t in enumerate(texts):
-            out[i, 0 if "heavy" in t else 1] = 1.0
-        return out
+from tests.judges.screen.fakes import FakeEmbedder, keyword_classifier
 
 
 class BrokenEmbedder(Embedder):
@@ -45,15 +28,7 @@ class BrokenEmbedder(Embedder):
         raise OSError("weights missing")
 
 
-def _classifier() -> RiskClassifier:
-    coef = np.zeros((5, 384), dtype=np.float32)
-    coef[CLASSES.index("suicide"), 0] = 8.0
-    coef[CLASSES.index("none"), 1] = 8.0
-    return RiskClassifier({
-        "coef": coef, "intercept": np.zeros(5), "classes": np.array(CLASSES),
-        "acute_coef": np.zeros(384), "acute_intercept": np.array([-5.0]),
-        "threshold": 0.5, "acute_threshold": 0.5,
-    })
+_classifier = keyword_classifier
 
 
 def _screen(**config: object) -> tuple[RiskScreen, FakeEmbedder]:

@@ -8,13 +8,10 @@ recall); none is taken from the validation corpus or any published set.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from mhsafe.judges.screen import (
     UNCOVERED,
-    Embedder,
-    RiskClassifier,
     RiskScreen,
     ScreenConfig,
     chunk_text,
@@ -22,35 +19,10 @@ from mhsafe.judges.screen import (
     uncovered_language,
 )
 from mhsafe.schema import Message
+from tests.judges.screen.fakes import FakeEmbedder, keyword_classifier
 
-CLASSES = ["eating_disorder", "none", "nssi", "substance", "suicide"]
-
-
-class _KeywordEmbedder(Embedder):
-    """Puts text containing 'heavy' in the risk direction, anything else in 'none'; records
-    what it was asked to embed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def encode(self, texts: list[str]) -> np.ndarray:  # type: ignore[override]
-        self.seen.extend(texts)
-        out = np.zeros((len(texts), 384), dtype=np.float32)
-        for i, text in enumerate(texts):
-            out[i, 0 if "heavy" in text else 1] = 1.0
-        return out
-
-
-def _keyword_classifier() -> RiskClassifier:
-    coef = np.zeros((5, 384), dtype=np.float32)
-    coef[CLASSES.index("suicide"), 0] = 8.0
-    coef[CLASSES.index("none"), 1] = 8.0
-    return RiskClassifier({
-        "coef": coef, "intercept": np.zeros(5), "classes": np.array(CLASSES),
-        "acute_coef": np.zeros(384), "acute_intercept": np.array([-5.0]),
-        "threshold": 0.5, "acute_threshold": 0.5,
-    })
+_KeywordEmbedder = FakeEmbedder
+_keyword_classifier = keyword_classifier
 
 
 def _lexicon_risk(text: str) -> bool | None:
