@@ -40,6 +40,12 @@ from ._chunks import CHUNK_CHARS, chunk_text
 from ._embedding import Embedder, RiskClassifier
 
 RECALL_TARGET = 0.98  # conversation-level, on dev (the issue's target, before test)
+# Ordinary traffic is mostly benign and the corpus has hard negatives only, so the threshold
+# must also keep false alarms on ordinary benign conversations low: measured on the synthetic
+# generator's development seed (never a held-out seed), at most this share may be flagged.
+BENIGN_FP_CEILING = 0.05
+SYNTH_DEV_SEED = 5
+SYNTH_DEV_N = 1000
 C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 THRESHOLDS = tuple(float(t) for t in np.round(np.arange(0.05, 0.96, 0.01), 2))
 SEED = 20261203
@@ -202,10 +208,23 @@ def fit(turns: list[Turn], embedder: Embedder) -> tuple[dict[str, Any], dict[str
     return weights, {"C": c, "rows": len(y), "risk_rows": int(risky.sum())}
 
 
+def _benign_traffic() -> list[list[Message]]:
+    """Benign conversations of the synthetic generator's development seed."""
+    from mhsafe.audit.synth import generate
+
+    return [[Message(**m) for m in r["messages"]]
+            for r in generate(SYNTH_DEV_N, 0.0, SYNTH_DEV_SEED)]
+
+
 def tune(weights: dict[str, Any], embedder: Embedder, split: str = "dev") -> dict[str, Any]:
-    """Thresholds chosen on ``split`` through the whole cascade, at conversation level: the
-    highest risk threshold whose recall reaches ``RECALL_TARGET`` (else the one with the best
-    recall); then the acute threshold (``_tune_acute``)."""
+    """Thresholds chosen through the whole cascade, at conversation level: the lowest risk
+    threshold (so the highest recall on ``split``) whose false-alarm share on ordinary benign
+    conversations stays within ``BENIGN_FP_CEILING``; the highest one reaching
+    ``RECALL_TARGET`` if that is stricter still. Then the acute threshold (``_tune_acute``).
+
+    A threshold tuned for recall alone on the corpus (whose negatives are all hard negatives)
+    flagged 39% of ordinary benign chats: a screen that floods review and the proxy with false
+    alarms is not safer, only noisier."""
     from mhsafe.judges.screen import RiskScreen, ScreenConfig
     from mhsafe.validation import corpus_files, load_labelled
 
@@ -216,6 +235,7 @@ def tune(weights: dict[str, Any], embedder: Embedder, split: str = "dev") -> dic
     classifier = RiskClassifier(weights)
     truth = np.array([i.labels["risk"] != "none" for i in items])
     acute_truth = np.array([bool(i.labels.get("acute")) for i in items])
+    benign = _benign_traffic()
     curve: list[dict[str, float]] = []
     for t in THRESHOLDS:
         screen = RiskScreen(ScreenConfig(embedding_threshold=t, acute_threshold=1.0),
@@ -225,13 +245,19 @@ def tune(weights: dict[str, Any], embedder: Embedder, split: str = "dev") -> dic
         flagged = np.array([f is True for f in flags])
         recall = float(flagged[truth & decided].mean())
         fp = float(flagged[~truth & decided].mean())
-        curve.append({"threshold": t, "recall": recall, "false_positive_rate": fp})
-    meeting = [p for p in curve if p["recall"] >= RECALL_TARGET]
-    best = max(meeting, key=lambda p: p["threshold"]) if meeting else max(
-        curve, key=lambda p: (p["recall"], p["threshold"]))
+        alarms = float(np.mean([r.result.risk is True
+                                for r in screen.screen_conversations(benign)]))
+        curve.append({"threshold": t, "recall": recall, "false_positive_rate": fp,
+                      "benign_false_alarms": alarms})
+    allowed = [p for p in curve if p["benign_false_alarms"] <= BENIGN_FP_CEILING] or curve[-1:]
+    best = min(allowed, key=lambda p: p["threshold"])
+    meeting = [p for p in allowed if p["recall"] >= RECALL_TARGET]
+    if meeting:
+        best = max(meeting, key=lambda p: p["threshold"])
     acute_t = _tune_acute(items, acute_truth, classifier, embedder, best["threshold"])
     return {"threshold": best["threshold"], "acute_threshold": acute_t, "dev_curve": curve,
-            "dev_recall": best["recall"], "dev_false_positive_rate": best["false_positive_rate"]}
+            "dev_recall": best["recall"], "dev_false_positive_rate": best["false_positive_rate"],
+            "benign_false_alarms": best["benign_false_alarms"]}
 
 
 def _tune_acute(items: list[Any], acute_truth: npt.NDArray[np.bool_],
@@ -312,11 +338,13 @@ def main(argv: list[str] | None = None) -> None:
     weights["acute_threshold"] = np.float32(tuned["acute_threshold"])
     weights["dev_recall"] = np.float32(tuned["dev_recall"])
     weights["dev_false_positive_rate"] = np.float32(tuned["dev_false_positive_rate"])
+    weights["benign_false_alarms"] = np.float32(tuned["benign_false_alarms"])
     np.savez(args.out, **weights)
     print(json.dumps({**facts, **{k: v for k, v in tuned.items() if k != "dev_curve"}}, indent=2))
     for point in tuned["dev_curve"][::5]:
-        print(f"  t={point['threshold']:.2f} recall={point['recall']:.3f} "
-              f"fp={point['false_positive_rate']:.3f}")
+        print(f"  t={point['threshold']:.2f} dev recall={point['recall']:.3f} "
+              f"dev hard-negative fp={point['false_positive_rate']:.3f} "
+              f"benign false alarms={point['benign_false_alarms']:.3f}")
     print(f"wrote {args.out}")
     _print_reliability(RiskClassifier(weights), embedder)
 
