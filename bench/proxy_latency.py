@@ -2,8 +2,9 @@
 
 Servers on 127.0.0.1 in this process, both in front of the same instant fake upstream:
 a pass-through proxy (every layer off: the transport alone) and the safeguarded proxy with
-every offline layer and redacted logging -- once with the lexicon-only screen, once with the
-full screen (lexicon, then the embedding classifier on turns the lexicon cannot settle).
+every offline layer, client authentication and redacted logging -- once with the
+lexicon-only screen, once with the full screen (lexicon, then the embedding classifier on
+turns the lexicon cannot settle).
 The same turns go through each with the `openai` client; the difference of the medians is
 what the layers add.
 Turns are the first user turns of over_refusal, harmful_content and pe_exposure items (a mix of
@@ -33,6 +34,8 @@ from mhsafe.safeguard import CallableUpstream, SafeguardConfig, create_proxy_app
 from mhsafe.schema import Message
 from mhsafe.suites import load_suite
 
+KEY = "bench-client-key"  # every proxy checks it: client authentication is on the measured path
+
 
 async def instant(messages: Sequence[Message], max_tokens: int) -> str:
     return "Thanks for asking. Here is a short, plain answer."
@@ -45,7 +48,7 @@ def turns(n: int) -> list[tuple[str | None, str]]:
 
 
 def timings(base_url: str, items: list[tuple[str | None, str]]) -> list[float]:
-    client = openai.OpenAI(base_url=base_url, api_key="x", max_retries=0)
+    client = openai.OpenAI(base_url=base_url, api_key=KEY, max_retries=0)
     out: list[float] = []
     for index, (system, text) in enumerate(items):
         messages = ([{"role": "system", "content": system}] if system else []) + [
@@ -68,9 +71,12 @@ def main() -> None:
         log = {"path": f"{tmp}/proxy.jsonl"}
         lexicon_only = {"input_screen": {"screen": {"embedding": False}}, "log": log}
         apps = {
-            "passthrough": create_proxy_app(upstream, SafeguardConfig.passthrough()),
-            "lexicon": create_proxy_app(upstream, SafeguardConfig.model_validate(lexicon_only)),
-            "full": create_proxy_app(upstream, SafeguardConfig.model_validate({"log": log})),
+            "passthrough": create_proxy_app(upstream, SafeguardConfig.passthrough(),
+                                            api_keys=[KEY]),
+            "lexicon": create_proxy_app(upstream, SafeguardConfig.model_validate(lexicon_only),
+                                        api_keys=[KEY]),
+            "full": create_proxy_app(upstream, SafeguardConfig.model_validate({"log": log}),
+                                     api_keys=[KEY]),
         }
         results: dict[str, list[float]] = {}
         for name, app in apps.items():

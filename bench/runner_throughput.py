@@ -9,6 +9,8 @@ Prints requests/s and completion tokens/s for both and the ratio B/A (goal >= 0.
 in one run. Usage:
 
     .venv/bin/python bench/runner_throughput.py --n 24 --max-tokens 32 --concurrency 4
+    .venv/bin/python bench/runner_throughput.py --model mhsafe/instruct-local --n 8 \
+        --max-tokens 16 --concurrency 2
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from pathlib import Path
 
 from openai import AsyncOpenAI
 
-from mhsafe.models import LocalServer, LocalServerSettings
+from mhsafe.models import (
+    INSTRUCT_BASE_URL_ENV,
+    InstructServer,
+    LocalServer,
+    LocalServerSettings,
+    instruct_settings,
+)
 from mhsafe.schema import Case
 from mhsafe.store import Store
 from mhsafe.suites import load_suite, run_suite, safety_task
@@ -50,7 +58,9 @@ async def bare_client(base_url: str, cases: list[Case], max_tokens: int, concurr
     return tokens
 
 
-def through_mhsafe(cases: list[Case], max_tokens: int, concurrency: int, work: Path) -> int:
+def through_mhsafe(
+    cases: list[Case], max_tokens: int, concurrency: int, work: Path, model: str = "mhsafe/local"
+) -> int:
     """The same requests through `run_suite`; return completion tokens from the Inspect log."""
     from inspect_ai.log import read_eval_log
 
@@ -61,7 +71,7 @@ def through_mhsafe(cases: list[Case], max_tokens: int, concurrency: int, work: P
         task,
         suite="suicide_risk",
         cases=cases,
-        model="mhsafe/local",
+        model=model,
         store=store,
         log_dir=work / "logs",
         max_connections=concurrency,
@@ -77,12 +87,21 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=24)
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--model", default="mhsafe/local",
+                        choices=["mhsafe/local", "mhsafe/instruct-local"])
     args = parser.parse_args()
+    instruct = args.model == "mhsafe/instruct-local"
     cases = [c.model_copy(update={"turns": c.turns[:1]}) for c in load_suite("suicide_risk")]
     cases = cases[: args.n]
-    settings = LocalServerSettings(parallel=args.concurrency)
-    with LocalServer(settings) as server, tempfile.TemporaryDirectory() as tmp:
-        os.environ["MHSAFE_LOCAL_BASE_URL"] = server.base_url
+    server = (
+        InstructServer(instruct_settings(parallel=args.concurrency))
+        if instruct
+        else LocalServer(LocalServerSettings(parallel=args.concurrency))
+    )
+    with server, tempfile.TemporaryDirectory() as tmp:
+        os.environ[INSTRUCT_BASE_URL_ENV if instruct else "MHSAFE_LOCAL_BASE_URL"] = (
+            server.base_url
+        )
         asyncio.run(bare_client(server.base_url, cases[:2], 8, 2))  # warm-up
         results: dict[str, tuple[float, int]] = {}
         for label in ("bare", "mhsafe", "bare2", "mhsafe2"):
@@ -92,9 +111,12 @@ def main() -> None:
                     bare_client(server.base_url, cases, args.max_tokens, args.concurrency)
                 )
             else:
-                tokens = through_mhsafe(cases, args.max_tokens, args.concurrency, Path(tmp) / label)
+                tokens = through_mhsafe(
+                    cases, args.max_tokens, args.concurrency, Path(tmp) / label, args.model
+                )
             results[label] = (time.perf_counter() - start, tokens)
-    print(f"{len(cases)} requests, max_tokens={args.max_tokens}, concurrency={args.concurrency}")
+    print(f"{args.model}: {len(cases)} requests, max_tokens={args.max_tokens}, "
+          f"concurrency={args.concurrency}")
     for label, (seconds, tokens) in results.items():
         print(
             f"  {label:8s} {seconds:7.2f} s  {len(cases) / seconds:6.2f} req/s  "

@@ -305,6 +305,7 @@ def audit_command(
     judge: list[str] = typer.Option([], "--judge", help="LLM panel model(s) on what the screen could not settle."),
     judge_budget: float = typer.Option(0.03, "--judge-budget", min=0.0, max=1.0, help="Share of conversations the LLM panel may see (at most ceil(FRACTION x N))."),
     judge_confidence_cut: float = typer.Option(0.8, "--judge-confidence-cut", min=0.0, max=1.0, help="Embedding flags with P(risk) below this go to the panel."),
+    system: str | None = typer.Option(None, "--system", help="Whose logs these are (the model name the report shows them under); untagged audits are shown under no system."),
     db: str | None = DbOption,
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted audit in OUT."),
     batch_size: int = typer.Option(500, "--batch-size", min=1),
@@ -323,15 +324,30 @@ def audit_command(
     judge_timeout: float = typer.Option(30.0, "--judge-timeout"),
     executor: str = typer.Option("local", "--executor", help="local, or ray (Ray Data; see docs/scale.md)."),
     address: str | None = typer.Option(None, "--address", help="Ray cluster address for --executor ray (default: start Ray here)."),
+    fields: str | None = typer.Option(None, "--fields", help="Your column/key names: conversation_id=col,turn=col,role=col,content=col (JSONL also messages=key)."),
+    roles: str | None = typer.Option(None, "--roles", help="Your role words: bot=assistant,human=user (an unmapped, unknown word quarantines the conversation)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 3 if any record was quarantined."),
 ) -> None:
-    """Audit deployment logs: screen, check interventions, queue reviews, estimate with CIs."""
+    """Audit deployment logs: screen, check interventions, queue reviews, estimate with CIs.
+
+    Exit status: 0 done; 2 refused or failed (bad input, locked OUT, resume mismatch, store
+    error); 3 finished but incomplete (nothing audited, or --strict and something quarantined).
+    """
     import json
     from pathlib import Path
 
     import yaml
     from rich.console import Console
 
-    from mhsafe.audit import AUDIT_SCREEN_DEFAULTS, AuditOptions, ResumeError, run_audit
+    from mhsafe.audit import (
+        AUDIT_SCREEN_DEFAULTS,
+        AuditCountError,
+        AuditOptions,
+        AuditStoreError,
+        OutputLockedError,
+        ResumeError,
+        run_audit,
+    )
 
     console = Console(stderr=True)
     screen: dict[str, object] = dict(AUDIT_SCREEN_DEFAULTS)
@@ -345,7 +361,8 @@ def audit_command(
         batch_size=batch_size, window=window, max_rate=max_miss_rate, confidence=confidence,
         seed=seed, stratify_by=stratify_by, redact=not no_redact, judge=judge, screen=screen,
         judge_budget=judge_budget, judge_confidence_cut=judge_confidence_cut,
-        name=Path(logs[0]).name,
+        fields=_parse_fields(fields), roles=_parse_roles(roles),
+        name=Path(logs[0]).name, system=system,
     )
     store = None
     if not no_store:
@@ -372,17 +389,22 @@ def audit_command(
         result = run_audit([Path(p) for p in logs], Path(out), options, resume=resume,
                            judge=panel, store=store, labels=Path(labels) if labels else None,
                            progress=progress, executor=runner)
-    except (ResumeError, ValueError, FileNotFoundError) as exc:
-        console.print(f"error: {exc}")
-        raise typer.Exit(2) from exc
+    except (ResumeError, ValueError, FileNotFoundError, OutputLockedError, AuditStoreError,
+            AuditCountError) as exc:
+        typer.echo(f"error: {exc}", err=True)  # one unwrapped line, no traceback
+        raise typer.Exit(2) from None
     finally:
         if runner is not None:
             runner.close()
+    from mhsafe.review._workload import pace_from_env, summary_line
+
     s = result.summary
     miss = s["missed_intervention_rate_among_flagged"]
+    audited, quarantined = s["conversations_audited"], s["conversations_quarantined"]
     lines = {
-        "audited": s["conversations_audited"],
-        "quarantined": s["conversations_quarantined"],
+        "quarantined": quarantined,
+        "audited": audited,
+        "duplicate_ids_renamed": s.get("duplicate_ids_renamed", 0),
         "flagged_by_stage": s["flagged_by_stage"],
         "flagged_by_category": s["flagged_by_category"],
         "status": s["status"],
@@ -390,6 +412,8 @@ def audit_command(
         + (f"{miss['estimate']:.3f} [{miss['low']:.3f}, {miss['high']:.3f}] clopper-pearson"
            if miss["estimate"] is not None else "(no data)"),
         "review_queued": s["review"]["queued"],
+        "review_workload": summary_line(s["review"]["queued"].get("flagged", 0),
+                                        s["review"]["queued"].get("sample", 0), pace_from_env()),
         "needs_review_by_reason": s["review"]["needs_review_by_reason"],
         "review_sample_design_bound_if_no_misses":
             s["review"]["design_bound_if_sample_has_no_misses"],
@@ -405,8 +429,27 @@ def audit_command(
             f"{llm['low_confidence_over_budget']} low-confidence flags over budget, "
             f"{llm['unjudged_by_panel']} unjudged by the panel")
     console.print()
+    # The first line says what was NOT audited (issue 18: a quarantined conversation is loud).
+    typer.echo(f"quarantined {quarantined:,} record(s), audited {audited:,}"
+               + (f" -- NOT audited, see {Path(out) / 'quarantine.jsonl'}" if quarantined else ""))
     typer.echo(json.dumps(lines, indent=2))
     typer.echo(f"wrote {Path(out) / 'summary.json'}")
+    if audited == 0:
+        typer.echo("error: nothing was audited", err=True)
+        raise typer.Exit(3)
+    if strict and quarantined:
+        typer.echo(f"error: --strict and {quarantined} record(s) quarantined", err=True)
+        raise typer.Exit(3)
+
+
+def _parse_roles(roles: str | None) -> dict[str, str]:
+    if not roles:
+        return {}
+    pairs = [p.split("=", 1) for p in roles.split(",") if p.strip()]
+    bad = [p[0] for p in pairs if len(p) != 2]
+    if bad:
+        raise typer.BadParameter(f"--roles wants word=user|assistant|system pairs, got {bad}")
+    return {k.strip(): v.strip() for k, v in pairs}
 
 
 @app.command("synth-logs")
@@ -462,7 +505,10 @@ def review_serve_command(
         typer.echo("MHSAFE_REVIEW_SECRET unset: sessions end when the server stops.", err=True)
     web = create_app(db, secret_key=secret, session_ttl_s=session_ttl,
                      double_review_fraction=double_review, secure_cookies=secure_cookies)
-    uvicorn.run(web, host=host, port=port, log_level="info", access_log=False)
+    # proxy_headers off: the app trusts X-Forwarded-For only from MHSAFE_REVIEW_TRUSTED_PROXIES
+    # (uvicorn's default would believe any local process about its address).
+    uvicorn.run(web, host=host, port=port, log_level="info", access_log=False,
+                proxy_headers=False)
 
 
 @review_app.command("add-user")
@@ -596,20 +642,32 @@ def proxy_command(
     no_redact: bool = typer.Option(False, "--no-redact", help="Log raw text (avoid)."),
     locale: str | None = typer.Option(None, "--locale", help="Default locale, e.g. US, GB."),
     max_tokens: int | None = typer.Option(None, "--max-tokens", min=1),
+    api_key_file: str | None = typer.Option(
+        None, "--api-key-file", help="Client keys, one a line (also: MHSAFE_PROXY_API_KEYS)."),
 ) -> None:
     """Serve an OpenAI-compatible safeguard proxy in front of --upstream.
 
     Point any client at http://HOST:PORT/v1; for Inspect use --model openai-api/mhsafe/proxy
-    with MHSAFE_BASE_URL=http://HOST:PORT/v1 and MHSAFE_API_KEY=anything.
+    with MHSAFE_BASE_URL=http://HOST:PORT/v1 and MHSAFE_API_KEY=KEY. Off loopback the proxy
+    refuses to start without a client key (--api-key-file, MHSAFE_PROXY_API_KEYS or
+    auth.api_keys in --config).
     """
     import os
     from pathlib import Path
 
     import uvicorn
 
-    from mhsafe.safeguard import SafeguardConfig, create_proxy_app
+    from mhsafe.safeguard import AuthError, SafeguardConfig, check_bind, create_proxy_app, load_keys
 
     settings = SafeguardConfig.from_yaml(config) if config else SafeguardConfig()
+    if api_key_file:
+        settings.auth.keys_file = Path(api_key_file)
+    try:
+        keys = load_keys(settings.auth)
+        check_bind(host, keys)
+    except AuthError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     if locale:
         settings.locale = locale.upper()
     if max_tokens:
@@ -619,9 +677,10 @@ def proxy_command(
     if no_redact:
         settings.log.redact = False
     web = create_proxy_app(upstream, settings, upstream_base_url=upstream_base_url,
-                           upstream_api_key=os.environ.get(upstream_api_key_env))
+                           upstream_api_key=os.environ.get(upstream_api_key_env), api_keys=keys)
     typer.echo(f"mhsafe proxy -> {upstream} on http://{host}:{port}/v1 "
-               f"(layers: {', '.join(k for k, on in settings.layers().items() if on)})", err=True)
+               f"(layers: {', '.join(k for k, on in settings.layers().items() if on)}; "
+               f"client keys: {len(keys) or 'none, loopback only'})", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
 
 # --- report: report, gate, demo -------------------------------------------------------------
@@ -733,6 +792,7 @@ def validate_command(
     ),
     llm_sample: int = typer.Option(60, "--llm-sample", min=1, help="Items in the LLM judge's sample."),
     llm_seed: int = typer.Option(0, "--llm-seed", help="Seed of the LLM judge's sample."),
+    llm_only: bool = typer.Option(False, "--llm-only", help="With --llm-judge: skip the offline cards."),
 ) -> None:
     """Measure every offline judge against labels: Se/Sp/PPV/NPV/F1 with intervals and the
     share each judge decided, by tag, language and risk category (and, with --llm-judge, an
@@ -770,12 +830,13 @@ def validate_command(
     families = ["screen-lexicon", "intervention", "reply", "review"]
     if not lexicon_only:
         families.insert(0, "screen")
-    cards = build_cards(loaded.items, families, source=source,
-                        n_quarantined=len(loaded.quarantined))
-    json_path, md_path = write_cards(cards, Path(out))
-    for line in summary_lines(cards):
-        typer.echo(line)
-    typer.echo(f"cards: {json_path} {md_path}")
+    if not (llm_only and llm_judge):
+        cards = build_cards(loaded.items, families, source=source,
+                            n_quarantined=len(loaded.quarantined))
+        json_path, md_path = write_cards(cards, Path(out))
+        for line in summary_lines(cards):
+            typer.echo(line)
+        typer.echo(f"cards: {json_path} {md_path}")
     if llm_judge:
         from mhsafe.validation._llm_family import llm_cards, write_llm_cards
 

@@ -192,3 +192,35 @@ def test_lone_surrogate_escape_is_invalid_utf8(tmp_path: Path) -> None:
     items = [i for i, _ in iter_items([path])]
     assert isinstance(items[0], Quarantined) and items[0].reason == "invalid_utf8"
     assert isinstance(items[1], Transcript) and items[1].messages[0].content == "café"
+
+
+def test_ids_turns_and_field_maps_are_validated() -> None:
+    from mhsafe.audit import FieldMap, InputError
+    from mhsafe.audit._ingest_common import check_id, parse_turn
+
+    assert check_id(5) == check_id("5") == "5"
+    assert check_id(True) == ("bad_id", "bool")
+    assert check_id("x" * 201) == ("id_too_long", "201 chars > 200")
+    assert check_id("a\x00") == ("nul_byte", "in id")
+    assert [parse_turn(v) for v in (3, 2.0, "4", " 5 ", "6.0", "-1")] == [3, 2, 4, 5, 6, -1]
+    assert [parse_turn(v) for v in (1.5, "two", "", float("nan"), True, None)] == [None] * 6
+    fields = FieldMap.from_options({"role": "speaker"}, {"Bot ": "assistant"})
+    assert (fields.role, fields.content, fields.roles) == ("speaker", "content",
+                                                           {"bot": "assistant"})
+    with pytest.raises(InputError, match="unknown field"):
+        FieldMap.from_options({"speaker": "x"}, {})
+    with pytest.raises(InputError, match="targets must be"):
+        FieldMap.from_options({}, {"bot": "robot"})
+
+
+def test_jsonl_with_other_keys_and_role_words(tmp_path: Path) -> None:
+    from mhsafe.audit import FieldMap
+
+    path = write_jsonl(tmp_path / "x.jsonl", [
+        {"session": 9, "turns": [{"who": "Human", "said": "hi"}, {"who": "bot", "said": "yo"}]}])
+    fields = FieldMap.from_options(
+        {"conversation_id": "session", "messages": "turns", "role": "who", "content": "said"},
+        {"human": "user", "bot": "assistant"})
+    (item, _), = list(iter_items([path], fields=fields))
+    assert isinstance(item, Transcript) and item.id == "9"
+    assert [(m.role, m.content) for m in item.messages] == [("user", "hi"), ("assistant", "yo")]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mhsafe.audit import InterventionChecker
-from mhsafe.audit._policy import InterventionPolicy, PolicyError, load_policy
+from mhsafe.judges import InterventionPolicy, PolicyError, load_policy
 from mhsafe.schema import SUPPORT_KINDS, CrisisSupport, Message
 from tests.audit.fakes import fake_script, fake_support
 

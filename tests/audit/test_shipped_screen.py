@@ -58,3 +58,8 @@ def test_shipped_screen_in_the_audit(tmp_path: Path) -> None:
     assert settled["embedding_risk"] >= 1 and settled["chunks_embedded"] >= 1
     assert settled["uncovered_language"] == 1
     assert summary["flagged_by_stage"].get("embedding", 0) >= 1
+    # The reviewer's "why was this flagged?" panel gets ids and numbers, never text.
+    queue = {q["conversation_id"]: q for q in read_jsonl(tmp_path / "out" / "review_queue.jsonl")}
+    evidence = queue["past-and-present"]["evidence"]
+    assert evidence["stage"] == "lexicon" and "suicide.kill_self" in evidence["rule_ids"]
+    assert evidence["score"] == 1.0

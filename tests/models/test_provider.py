@@ -58,7 +58,7 @@ def test_env_base_url_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_only_local_model_exists() -> None:
-    with pytest.raises(ValueError, match="only one is 'local'"):
+    with pytest.raises(ValueError, match="use 'local' or 'instruct-local'"):
         inspect_get_model("mhsafe/gpt-5", base_url="http://127.0.0.1:9", memoize=False)
 
 

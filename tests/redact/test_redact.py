@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mhsafe.audit import protected_numbers, redact
 from mhsafe.judges import load_registry
+from mhsafe.redact import protected_numbers, redact
 
 
 @pytest.mark.parametrize(

@@ -120,12 +120,12 @@ def test_admin_creates_user_who_can_log_in(app: FastAPI) -> None:
     weak = admin.post("/admin/users", data={"username": "newbie", "password": "short",
                                             "role": "reviewer", "csrf_token": token})
     assert weak.status_code == 422 and "at least" in weak.text
-    made = admin.post("/admin/users", data={"username": "newbie", "password": "newbie-password",
+    made = admin.post("/admin/users", data={"username": "newbie", "password": "quiet-harbour-lamp",
                                             "role": "reviewer", "csrf_token": token},
                       follow_redirects=False)
     assert made.status_code == 303
     assert "newbie" in admin.get("/admin/users").text
-    login(TestClient(app), "newbie", "newbie-password")
+    login(TestClient(app), "newbie", "quiet-harbour-lamp")
 
 
 def test_reviewer_sees_only_assigned_items_and_no_admin_pages(
@@ -148,11 +148,15 @@ def test_reviewer_sees_only_assigned_items_and_no_admin_pages(
 
 
 def test_item_page_highlights_risk_and_response_turns(app: FastAPI, seeded: Seeded) -> None:
-    store, _, users = seeded
+    store, run_id, users = seeded
     item = next(i for i in ReviewDesk(store).list_items() if i.conversation_id == "demo-002")
     ReviewDesk(store).assign(item.id, users[REVIEWER[0]].id, actor="test")
     client = TestClient(app)
     login(client, *REVIEWER)
+    blind = client.get(f"/items/{item.id}").text  # blind queue: the audit's turns are hidden
+    assert "risk-turn" not in blind and "response-turn" not in blind
+    assert 'id="turn-2" class="turn role-user"' in blind and "Blind review" in blind
+    ReviewDesk(store).set_blind(run_id, False, actor="test")
     page = client.get(f"/items/{item.id}").text
     assert 'id="turn-2" class="turn role-user risk-turn"' in page
     assert 'id="turn-3" class="turn role-assistant response-turn"' in page

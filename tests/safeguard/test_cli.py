@@ -35,3 +35,38 @@ def test_proxy_command_builds_the_configured_app(
     assert seen["kwargs"]["port"] == 9999
     health = TestClient(seen["app"]).get("/health").json()
     assert health["locale"] == "GB" and health["layers"]["log"] is True
+
+
+def test_proxy_refuses_a_public_address_without_a_client_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[Any] = []
+    monkeypatch.setattr("uvicorn.run", lambda web, **kw: started.append(web))
+    monkeypatch.delenv("MHSAFE_PROXY_API_KEYS", raising=False)
+    result = CliRunner().invoke(app, [
+        "proxy", "--upstream", "local", "--upstream-base-url", "http://127.0.0.1:9/v1",
+        "--host", "0.0.0.0",
+    ])
+    assert result.exit_code == 2 and started == []
+    assert "refusing to serve on 0.0.0.0 without client authentication" in result.output
+
+
+def test_proxy_serves_a_public_address_with_keys_from_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda web, **kw: seen.update(app=web, kwargs=kw))
+    monkeypatch.delenv("MHSAFE_PROXY_API_KEYS", raising=False)
+    keys = tmp_path / "keys.txt"
+    keys.write_text("# clinic A\nkey-a\n\nkey-b  # clinic B\n")
+    result = CliRunner().invoke(app, [
+        "proxy", "--upstream", "local", "--upstream-base-url", "http://127.0.0.1:9/v1",
+        "--host", "0.0.0.0", "--api-key-file", str(keys),
+    ])
+    assert result.exit_code == 0, result.output
+    assert "key-a" not in result.output and "client keys: 2" in result.output
+    client = TestClient(seen["app"])
+    body = {"model": "proxy", "messages": [{"role": "user", "content": "hi"}]}
+    assert client.post("/v1/chat/completions", json=body).status_code == 401
+    assert client.get("/health").json()["auth"] is True
+    assert seen["kwargs"]["host"] == "0.0.0.0"

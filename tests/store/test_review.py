@@ -172,3 +172,116 @@ def test_adjudications_cannot_be_edited_in_place(store: Store) -> None:
     desk.add_adjudication(item_id, r1.id, ANSWERS, is_resolution=False, actor="r1")
     with pytest.raises(DBAPIError), store.session() as s:
         s.execute(text("UPDATE adjudications SET risk_present = false"))
+
+
+def _findings_queue(store: Store) -> str:
+    """Items whose findings cover every acuity, in a deliberately scrambled insert order."""
+    run_id = store.create_run("audit", "acuity")
+    base = {"risk_category": "suicide", "risk_turn": 0, "intervention_detected": False,
+            "intervention_turn": None, "hallucinated_resource": False, "over_trigger": False}
+    specs = [  # (conversation, reason, stratum, risk, acute, status)
+        ("none-b", "sample", "b", False, False, "no_risk"),
+        ("risk-b", "flagged", "b", True, False, "ok"),
+        ("acute-b", "flagged", "b", True, True, "missed_intervention"),
+        ("unjudged-a", "flagged", "a", True, False, "unjudged"),
+        ("acute-a", "flagged", "a", True, True, "ok"),
+    ]
+    items = [
+        ReviewItemIn.model_validate({
+            "conversation_id": cid, "reason": reason, "stratum": stratum,
+            "category": "suicide" if risk else "none",
+            "messages": [{"role": "user", "content": "redacted"}],
+            "finding": {**base, "conversation_id": cid, "risk_detected": risk, "acute": acute,
+                        "status": status},
+            "evidence": {"stage": "lexicon", "rule_ids": ["sui.plan"], "score": 0.9}
+            if risk else None,
+        })
+        for cid, reason, stratum, risk, acute, status in specs
+    ]
+    store.add_review_items(run_id, items)
+    return run_id
+
+
+def test_queue_is_ordered_by_acuity_then_stratum_and_filters(store: Store) -> None:
+    desk = ReviewDesk(store)
+    _findings_queue(store)
+    order = [i.conversation_id for i in desk.list_items()]
+    assert order == ["acute-a", "acute-b", "unjudged-a", "risk-b", "none-b"]
+    assert [i.acuity for i in desk.list_items()] == ["acute", "acute", "unjudged", "risk", "none"]
+    assert [i.conversation_id for i in desk.list_items(acuity="acute")] == ["acute-a", "acute-b"]
+    assert [i.conversation_id for i in desk.list_items(category="none")] == ["none-b"]
+    item = desk.get_item(desk.list_items()[0].id)
+    assert item is not None and item.evidence == {
+        "stage": "lexicon", "rule_ids": ["sui.plan"], "score": 0.9, "support_kinds": []}
+
+
+def test_reviewer_todo_done_next_and_progress(store: Store) -> None:
+    desk = ReviewDesk(store)
+    admin, r1, r2 = _users(desk)
+    run_id = _findings_queue(store)
+    ids = [i.id for i in desk.list_items()]
+    for item_id in ids[:3]:
+        desk.assign(item_id, r1.id, actor="adm")
+    desk.assign(ids[0], r2.id, actor="adm")
+    assert desk.next_todo(r1.id) == ids[0]
+    desk.add_adjudication(ids[0], r1.id, ANSWERS, is_resolution=False, actor="r1", blind=True)
+    assert desk.next_todo(r1.id) == ids[1]
+    todo = [i.id for i in desk.list_items(assigned_to=r1.id, reviewer_state="todo")]
+    done = [i.id for i in desk.list_items(assigned_to=r1.id, reviewer_state="done")]
+    assert (todo, done) == (ids[1:3], ids[:1])
+    desk.add_adjudication(ids[1], admin.id, ANSWERS, is_resolution=True, actor="adm")
+    assert desk.next_todo(r1.id) == ids[2]  # closed by an admin: no longer to do
+    progress = {p.username: (p.assigned, p.done) for p in desk.reviewer_progress()}
+    assert progress == {"r1": (3, 1), "r2": (1, 0)}
+    [queue] = desk.queue_progress(run_id)
+    # item 0 waits for r2, item 1 is resolved: one answered item, queued split 4 + 1
+    assert (queue.total, queue.flagged, queue.sample, queue.done, queue.blind) == (5, 4, 1, 1, True)
+    with pytest.raises(ValueError):
+        desk.list_items(reviewer_state="todo")
+
+
+def test_blind_setting_views_and_label_mode_are_recorded(store: Store) -> None:
+    desk = ReviewDesk(store)
+    _, r1, _ = _users(desk)
+    run_id = _queue(store)
+    assert desk.is_blind(run_id)
+    desk.set_blind(run_id, False, actor="adm")
+    assert not desk.is_blind(run_id) and desk.queue_progress(run_id)[0].blind is False
+    desk.set_blind(run_id, True, actor="adm")
+    changes = [(e.before, e.after) for e in desk.audit_trail() if e.action == "queue.set_blind"]
+    assert changes == [({"blind": False}, {"blind": True}), ({"blind": True}, {"blind": False})]
+    item_id = desk.list_items()[0].id
+    desk.assign(item_id, r1.id, actor="adm")
+    desk.record_view(item_id, actor="r1", finding_shown=False)
+    assert not desk.finding_seen_by(item_id, "r1")
+    first = desk.add_adjudication(item_id, r1.id, ANSWERS, is_resolution=False, actor="r1",
+                                  blind=True)
+    desk.record_view(item_id, actor="r1", finding_shown=True)
+    assert desk.finding_seen_by(item_id, "r1") and not desk.finding_seen_by(item_id, "adm")
+    second = desk.add_adjudication(item_id, r1.id, ANSWERS, is_resolution=False, actor="r1",
+                                   blind=False)
+    assert [(a.id, a.blind) for a in desk.adjudications(item_id)] == [(first, True),
+                                                                     (second, False)]
+    [final] = desk.decided()
+    assert final.blind is False
+    export = desk.export_rows()
+    assert [r["blind"] for r in export] == [True, False]
+
+
+def test_session_version_moves_on_logout_reset_and_deactivation(store: Store) -> None:
+    desk = ReviewDesk(store)
+    _, r1, _ = _users(desk)
+    assert r1.session_version == 0
+    assert desk.end_sessions(r1.id, actor="r1") == 1
+    assert desk.set_password("r1", "hash-new", actor="adm")
+    assert desk.set_user_active(r1.id, False, actor="adm")
+    assert desk.set_user_active(r1.id, True, actor="adm")  # reactivation does not go back
+    user = desk.user_by_id(r1.id)
+    assert user is not None and user.session_version == 3
+    desk.record_login_failure(None, "1.2.3.4", "unknown user")
+    desk.record_login_failure("r1", "1.2.3.4", "wrong password")
+    failures = [(e.actor, e.after) for e in desk.audit_trail() if e.action == "user.login_failed"]
+    assert failures == [
+        ("r1", {"client": "1.2.3.4", "reason": "wrong password", "known_user": True}),
+        ("(unknown user)", {"client": "1.2.3.4", "reason": "unknown user", "known_user": False}),
+    ]

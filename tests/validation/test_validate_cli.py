@@ -113,4 +113,7 @@ def test_the_frozen_test_split_is_carded_with_every_judge(tmp_path: Path) -> Non
                   "intervention check: over_trigger", "refusal",
                   "refusal (prefix-match baseline)", "harm enablement"):
         assert cards[judge]["n"] > 50, judge
-    assert cards["_"]["labels_without_offline_judge"] == ["protocol_fidelity"]
+    assert cards["_"]["labels_without_offline_judge"] == []
+    (fidelity,) = cards["_"]["ordinal_cards"]
+    assert fidelity["judge"] == "clinical: protocol_fidelity (offline estimate)"
+    assert fidelity["n"] > 20 and fidelity["decided"]["estimate"] == 1.0

@@ -8,13 +8,17 @@ clinician review with redacted text; and the estimates carry n and an interval. 
 mid-audit loses nothing: rerun with ``resume=True``. See docs/audit.md.
 """
 
+from mhsafe.audit._boundary import AuditCountError, AuditStoreError
 from mhsafe.audit._checkpoint import Checkpoint, ResumeError, WorkDir
 from mhsafe.audit._clinician import apply_clinician_labels, labels_from_decided
 from mhsafe.audit._estimates import ReviewLabel, Tally, audit_estimates, label_estimates
 from mhsafe.audit._ingest import (
     Batch,
     Cursor,
+    FieldMap,
     IngestLimits,
+    InputError,
+    check_inputs,
     iter_batches,
     iter_items,
     needs_sort,
@@ -29,6 +33,7 @@ from mhsafe.audit._judge import (
     audit_rubric,
     build_panel_judge,
 )
+from mhsafe.audit._lock import OutputLockedError
 from mhsafe.audit._pipeline import (
     AUDIT_SCREEN_DEFAULTS,
     AuditOptions,
@@ -38,10 +43,8 @@ from mhsafe.audit._pipeline import (
     ReviewStore,
     run_audit,
 )
-from mhsafe.audit._policy import InterventionPolicy, PolicyError, load_policy
 from mhsafe.audit._quarantine import Quarantined, QuarantineReason
 from mhsafe.audit._ray import RayExecutor
-from mhsafe.audit._redact import protected_numbers, redact
 from mhsafe.audit._sampling import (
     BottomK,
     allocate,
@@ -51,24 +54,31 @@ from mhsafe.audit._sampling import (
     stratum_of,
 )
 from mhsafe.audit._stages import Assessed, Screened, assess_batch, judge_batch, screen_batch
+from mhsafe.judges import InterventionPolicy, PolicyError, load_policy
+from mhsafe.redact import protected_numbers, redact
 
 __all__ = [
     "AUDIT_SCREEN_DEFAULTS",
     "Assessed",
+    "AuditCountError",
     "AuditOptions",
     "AuditResult",
+    "AuditStoreError",
     "Batch",
     "BottomK",
     "Checkpoint",
     "ConversationJudge",
     "Cursor",
     "Executor",
+    "FieldMap",
     "IngestLimits",
+    "InputError",
     "InterventionChecker",
     "InterventionPolicy",
     "InterventionResult",
     "JudgeDecision",
     "LocalExecutor",
+    "OutputLockedError",
     "PanelJudge",
     "PolicyError",
     "QuarantineReason",
@@ -86,6 +96,7 @@ __all__ = [
     "audit_estimates",
     "audit_rubric",
     "build_panel_judge",
+    "check_inputs",
     "iter_batches",
     "iter_items",
     "judge_batch",

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from mhsafe.audit._estimates import Tally
 from mhsafe.audit._ingest import Cursor
+from mhsafe.audit._writer import PRIVATE_DIR, private_open
 
 PARTS = ("findings", "quarantine", "flagged", "candidates")
 CHECKPOINT_VERSION = 1
@@ -64,7 +65,7 @@ def input_fingerprint(paths: Sequence[Path], options: dict[str, Any]) -> dict[st
 
 def _fsync_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
+    with private_open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
@@ -105,16 +106,16 @@ class WorkDir:
         if previous is None:
             if self.root.exists():
                 shutil.rmtree(self.root)
-            self.root.mkdir(parents=True)
+            self.root.mkdir(parents=True, mode=PRIVATE_DIR)
             previous = Checkpoint(fingerprint=fingerprint)
             for name in PARTS:
-                self.part(name).write_bytes(b"")
+                private_open(self.part(name)).close()
             self.commit(previous)
         for name in PARTS:
             path = self.part(name)
             with path.open("ab") as fh:
                 fh.truncate(previous.part_sizes.get(name, 0))
-            self._handles[name] = path.open("ab")
+            self._handles[name] = private_open(path, "ab")
         return previous
 
     def append(self, name: str, rows: Iterable[dict[str, Any]]) -> None:

@@ -15,30 +15,39 @@ import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from mhsafe.audit._csvread import UTF8_BOM
 from mhsafe.audit._ingest_common import (
     Batch,
     Cursor,
+    FieldMap,
     IngestLimits,
+    InputError,
     Item,
+    check_id,
     check_message,
-    has_nul,
-    is_bad_utf8,
+    no_user_turn,
 )
 from mhsafe.audit._longform import iter_long_form, needs_sort, sort_long_form
 from mhsafe.audit._quarantine import Quarantined, QuarantineReason
 from mhsafe.schema import Message, Transcript
 
-__all__ = ["Batch", "Cursor", "IngestLimits", "iter_batches", "iter_items", "needs_sort",
-           "parse_record", "sort_long_form"]
+__all__ = ["Batch", "Cursor", "FieldMap", "IngestLimits", "InputError", "check_inputs",
+           "iter_batches", "iter_items", "needs_sort", "parse_record", "sort_long_form"]
+
+# Byte-order marks of encodings the audit does not read (UTF-32 first: its LE mark begins
+# with UTF-16's).
+_FOREIGN_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32-LE"), (b"\x00\x00\xfe\xff", "UTF-32-BE"),
+                 (b"\xff\xfe", "UTF-16-LE"), (b"\xfe\xff", "UTF-16-BE"))
 
 
 def parse_record(
-    raw: bytes, file: str, line: int, limits: IngestLimits
+    raw: bytes, file: str, line: int, limits: IngestLimits, fields: FieldMap | None = None
 ) -> Transcript | Quarantined:
     """One JSONL line -> a transcript, or the reason it cannot be audited.
 
     A record without an ``id`` gets ``<file>:<line>`` so every finding stays traceable.
     """
+    fields = fields or FieldMap()
 
     def bad(reason: QuarantineReason, detail: str = "", cid: str | None = None) -> Quarantined:
         return Quarantined(file, line, reason, detail, cid)
@@ -56,11 +65,14 @@ def parse_record(
         return bad("invalid_json", detail)
     if not isinstance(obj, dict):
         return bad("not_an_object", type(obj).__name__)
-    raw_id = obj.get("id", obj.get("conversation_id"))
-    cid = str(raw_id) if raw_id not in (None, "") else f"{Path(file).name}:{line}"
-    if has_nul(cid) or is_bad_utf8(cid):
-        return bad("nul_byte" if has_nul(cid) else "invalid_utf8", "in id")
-    messages = obj.get("messages")
+    raw_id = (obj.get(fields.conversation_id) if fields.id_explicit
+              else obj.get("id", obj.get("conversation_id")))
+    checked_id = (check_id(raw_id, limits.max_id_chars) if raw_id not in (None, "")
+                  else f"{Path(file).name}:{line}")
+    if not isinstance(checked_id, str):
+        return bad(*checked_id)
+    cid = checked_id
+    messages = obj.get(fields.messages)
     if messages is None:
         return bad("missing_messages", "", cid)
     if not isinstance(messages, list):
@@ -73,11 +85,14 @@ def parse_record(
     for i, msg in enumerate(messages):
         if not isinstance(msg, dict):
             return bad("missing_role", f"message {i}", cid)
-        result = check_message(msg.get("role"), msg.get("content"), limits, escapes)
+        result = check_message(msg.get(fields.role), msg.get(fields.content), limits, escapes,
+                               fields.roles)
         if not isinstance(result, Message):
             reason, detail = result
             return bad(reason, f"message {i} {detail}".strip(), cid)
         checked.append(result)
+    if no_user_turn(checked):
+        return bad("no_user_turn", "", cid)
     metadata = obj.get("metadata")
     return Transcript.model_construct(
         id=cid,
@@ -87,7 +102,8 @@ def parse_record(
     )
 
 
-def _iter_jsonl(path: Path, file_index: int, start: Cursor, limits: IngestLimits) -> Iterator[Item]:
+def _iter_jsonl(path: Path, file_index: int, start: Cursor, limits: IngestLimits,
+                fields: FieldMap) -> Iterator[Item]:
     name = str(path)
     with path.open("rb") as fh:
         fh.seek(start.offset)
@@ -96,6 +112,9 @@ def _iter_jsonl(path: Path, file_index: int, start: Cursor, limits: IngestLimits
             raw = fh.readline(limits.max_record_bytes + 1)
             if not raw:
                 return
+            if offset == 0 and raw.startswith(UTF8_BOM) and raw[len(UTF8_BOM):].strip():
+                raw = raw[len(UTF8_BOM):]  # Windows tools mark UTF-8 this way
+                offset += len(UTF8_BOM)
             line += 1
             offset += len(raw)
             if len(raw) > limits.max_record_bytes and not raw.endswith(b"\n"):
@@ -113,7 +132,8 @@ def _iter_jsonl(path: Path, file_index: int, start: Cursor, limits: IngestLimits
             stripped = raw.strip()
             if not stripped:
                 continue  # blank lines are layout, not records
-            yield parse_record(stripped, name, line, limits), Cursor(file_index, offset, line)
+            yield (parse_record(stripped, name, line, limits, fields),
+                   Cursor(file_index, offset, line))
 
 
 def input_format(path: Path) -> str:
@@ -123,7 +143,31 @@ def input_format(path: Path) -> str:
         return "jsonl"
     if suffix in (".csv", ".parquet"):
         return suffix[1:]
-    raise ValueError(f"{path}: unsupported log format {suffix!r} (use .jsonl, .csv, .parquet)")
+    raise InputError(f"{path}: unsupported log format {suffix!r} (use .jsonl, .csv, .parquet)")
+
+
+def check_inputs(paths: Sequence[Path]) -> None:
+    """Refuse, before anything is written, inputs that cannot be read at all: no inputs, a
+    missing file, a directory, an unknown format, or text in UTF-16/32 (named, so the fix --
+    re-save as UTF-8 -- is obvious). A UTF-8 byte-order mark is fine."""
+    if not paths:
+        raise InputError("no log files given")
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if not path.is_file():
+            raise InputError(f"{path}: not a regular file (a directory?); give the log files "
+                             "themselves")
+        kind = input_format(path)
+        if kind == "parquet":
+            continue
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+        encoding = next((enc for bom, enc in _FOREIGN_BOMS if head.startswith(bom)), None)
+        if encoding is None and len(head) >= 4 and head.count(b"\x00") * 4 >= len(head):
+            encoding = "UTF-16 or UTF-32 (no byte-order mark)"
+        if encoding is not None:
+            raise InputError(f"{path} line 1: text is {encoding}; re-save it as UTF-8")
 
 
 def iter_items(
@@ -132,18 +176,20 @@ def iter_items(
     start: Cursor | None = None,
     limits: IngestLimits | None = None,
     work_dir: Path | None = None,
+    fields: FieldMap | None = None,
 ) -> Iterator[Item]:
     """Every record of every file, in order, from ``start`` on."""
     limits = limits or IngestLimits()
+    fields = fields or FieldMap()
     start = start or Cursor()
     for index, path in enumerate(paths):
         if index < start.file_index:
             continue
         begin = start if index == start.file_index else Cursor(index, 0, 0)
         if input_format(path) == "jsonl":
-            yield from _iter_jsonl(path, index, begin, limits)
+            yield from _iter_jsonl(path, index, begin, limits, fields)
         else:
-            yield from iter_long_form(path, index, begin, limits, work_dir)
+            yield from iter_long_form(path, index, begin, limits, work_dir, fields)
 
 
 def iter_batches(
@@ -154,12 +200,14 @@ def iter_batches(
     first_index: int = 0,
     limits: IngestLimits | None = None,
     work_dir: Path | None = None,
+    fields: FieldMap | None = None,
 ) -> Iterator[Batch]:
     """Batches of up to ``batch_size`` conversations (quarantined records ride along)."""
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
     batch = Batch(first_index, end=start or Cursor())
-    for item, cursor in iter_items(paths, start=start, limits=limits, work_dir=work_dir):
+    for item, cursor in iter_items(paths, start=start, limits=limits, work_dir=work_dir,
+                                   fields=fields):
         if isinstance(item, Quarantined):
             batch.quarantined.append(item)
         else:

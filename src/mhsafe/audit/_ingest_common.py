@@ -1,7 +1,14 @@
-"""Shared ingest types and per-message validation (JSONL and long form use the same rules)."""
+"""Shared ingest types and per-message validation (JSONL and long form use the same rules).
+
+Why one place: an id, a role word or a turn number must mean the same thing whichever file
+format it came in, or the same conversation could be audited in one format and quarantined
+(or, worse, silently cleared) in another.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +18,100 @@ from mhsafe.schema import Message, Transcript
 _ROLES = {"user", "assistant", "system"}
 _ROLE_ALIASES = {"developer": "system"}  # OpenAI's newer name for the system role
 LONG_COLUMNS = ("conversation_id", "turn", "role", "content")
+#: The store keeps conversation ids in a 200-character column; a longer id is quarantined at
+#: ingest rather than failing the store at the very end of the audit.
+MAX_ID_CHARS = 200
+
+
+class InputError(ValueError):
+    """An input that cannot be read at all (not one bad record): named file, and line where
+    there is one. Raised before anything is written whenever it can be detected up front."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMap:
+    """Where the audit's fields live in someone else's log (``--fields``/``--roles``).
+
+    ``roles`` maps the log's role words to ``user``/``assistant``/``system``; the canonical
+    words keep their meaning. A word neither knows is quarantined (``unknown_role``): guessing
+    who spoke could turn a disclosure into an assistant turn nobody screens.
+    """
+
+    conversation_id: str = "conversation_id"
+    turn: str = "turn"
+    role: str = "role"
+    content: str = "content"
+    messages: str = "messages"
+    id_explicit: bool = False  # JSONL: only the named key (not also "id") holds the id
+    roles: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_options(cls, fields: Mapping[str, str], roles: Mapping[str, str]) -> FieldMap:
+        """Validated mappings: unknown field names or target roles are an error up front."""
+        known = {"conversation_id", "turn", "role", "content", "messages"}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise InputError(f"--fields: unknown field(s) {unknown}; use {sorted(known)}")
+        bad_roles = sorted(v for v in roles.values() if v not in _ROLES)
+        if bad_roles:
+            raise InputError(f"--roles: targets must be user, assistant or system, got {bad_roles}")
+        empty = sorted(k for k, v in fields.items() if not v.strip())
+        if empty:
+            raise InputError(f"--fields: no column named for {empty}")
+        base = cls()
+        return cls(
+            conversation_id=fields.get("conversation_id", base.conversation_id),
+            turn=fields.get("turn", base.turn),
+            role=fields.get("role", base.role),
+            content=fields.get("content", base.content),
+            messages=fields.get("messages", base.messages),
+            id_explicit="conversation_id" in fields,
+            roles={k.strip().lower(): v for k, v in roles.items()},
+        )
+
+    def long_columns(self) -> tuple[str, str, str, str]:
+        """The long-form column names, in ``LONG_COLUMNS`` order."""
+        return (self.conversation_id, self.turn, self.role, self.content)
+
+
+def check_id(raw: Any, limit: int = MAX_ID_CHARS) -> str | tuple[QuarantineReason, str]:
+    """A conversation id as a string, or why it cannot be one.
+
+    Ids are strings end to end: ``5`` and ``"5"`` are the same id (and so a duplicate, which
+    :mod:`._ids` makes unique). Only strings and integers are ids; a float, a bool or an
+    object is refused rather than stringified into something no one can look up.
+    """
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        return ("bad_id", type(raw).__name__)
+    cid = raw if isinstance(raw, str) else str(raw)
+    if has_nul(cid):
+        return ("nul_byte", "in id")
+    if is_bad_utf8(cid):
+        return ("invalid_utf8", "in id")
+    if len(cid) > limit:
+        return ("id_too_long", f"{len(cid)} chars > {limit}")
+    return cid
+
+
+def parse_turn(value: Any) -> int | None:
+    """A turn number: an integer, an integral float (Parquet writers often widen), or the text
+    of either. ``None`` for anything else, which quarantines the conversation (``bad_turn``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return int(number) if math.isfinite(number) and number.is_integer() else None
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +122,7 @@ class IngestLimits:
 
     max_message_bytes: int = 1_000_000
     max_record_bytes: int = 32_000_000
+    max_id_chars: int = MAX_ID_CHARS
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +152,7 @@ class Batch:
 
 
 def has_nul(value: str) -> bool:
+    """NUL bytes: PostgreSQL text cannot hold them, and no chat turn needs one."""
     return "\x00" in value
 
 
@@ -73,17 +176,28 @@ def _content_text(content: Any) -> str | None:
     return None
 
 
+def canonical_role(role: str, roles: Mapping[str, str] | None = None) -> str | None:
+    """``user``/``assistant``/``system`` for a role word (case and spaces ignored), or None."""
+    word = role.strip().lower()
+    if roles and word in roles:
+        return roles[word]
+    word = _ROLE_ALIASES.get(word, word)
+    return word if word in _ROLES else None
+
+
 def check_message(
-    role: Any, content: Any, limits: IngestLimits, check_utf8: bool = True
+    role: Any, content: Any, limits: IngestLimits, check_utf8: bool = True,
+    roles: Mapping[str, str] | None = None,
 ) -> tuple[QuarantineReason, str] | Message:
     """One turn, validated; returns the reason code instead when it cannot be audited."""
     if role is None or role == "":
         return ("missing_role", "")
     if not isinstance(role, str):
         return ("unknown_role", type(role).__name__)
-    role = _ROLE_ALIASES.get(role, role)
-    if role not in _ROLES:
-        return ("unknown_role", role[:32])
+    canonical = canonical_role(role, roles)
+    if canonical is None:
+        return ("unknown_role", "unreadable" if is_bad_utf8(role) else role[:32])
+    role = canonical
     if content is None:
         return ("missing_content", "")
     text = _content_text(content)
@@ -97,3 +211,8 @@ def check_message(
     if size > limits.max_message_bytes:
         return ("message_too_large", f"{size} bytes")
     return Message.model_construct(role=role, content=text)
+
+
+def no_user_turn(messages: list[Message]) -> bool:
+    """True when nothing in the conversation would be screened for a disclosure."""
+    return not any(m.role == "user" for m in messages)

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from mhsafe.audit._policy import InterventionPolicy, load_policy
+from mhsafe.judges import InterventionPolicy, load_policy
 from mhsafe.schema import SUPPORT_KINDS, CrisisSupport, Message
 
 _DIGIT = re.compile(r"\d")

@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, field_validator
 
+from mhsafe.audit._boundary import GuardedStore
 from mhsafe.audit._checkpoint import WorkDir, input_fingerprint
 from mhsafe.audit._estimates import (
     ReviewLabel,
@@ -27,7 +28,8 @@ from mhsafe.audit._estimates import (
     label_estimates,
     tally_finding,
 )
-from mhsafe.audit._ingest import Batch, IngestLimits, iter_batches
+from mhsafe.audit._ids import IdRegistry, unique_ids
+from mhsafe.audit._ingest import Batch, FieldMap, IngestLimits, check_inputs, iter_batches
 from mhsafe.audit._intervention import InterventionChecker
 from mhsafe.audit._judge import (
     DEFAULT_CONFIDENCE_CUT,
@@ -38,6 +40,7 @@ from mhsafe.audit._judge import (
     JudgePolicy,
     budget_cap,
 )
+from mhsafe.audit._lock import output_lock
 from mhsafe.audit._sampling import BottomK, allocate, review_sample_size, sample_key, stratum_of
 from mhsafe.audit._stages import (
     Assessed,
@@ -49,7 +52,13 @@ from mhsafe.audit._stages import (
     screen_batch,
     with_screen_basis,
 )
-from mhsafe.audit._writer import write_findings, write_quarantine, write_summary
+from mhsafe.audit._writer import (
+    PRIVATE_DIR,
+    private_open,
+    write_findings,
+    write_quarantine,
+    write_summary,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -100,8 +109,15 @@ class AuditOptions(BaseModel):
     screen: dict[str, Any] = Field(default_factory=lambda: dict(AUDIT_SCREEN_DEFAULTS))
     max_message_bytes: int = 1_000_000
     max_record_bytes: int = 32_000_000
+    # --fields / --roles: other logs' column names and role words (pinned: they decide what
+    # is read as whose turn).
+    fields: dict[str, str] = Field(default_factory=dict)
+    roles: dict[str, str] = Field(default_factory=dict)
     judge_concurrency: int = Field(default=8, ge=1)
     name: str = "audit"
+    # Whose logs these are (the model name the report uses for that system); the report shows
+    # an audit's figures only under its own system.
+    system: str | None = None
 
     @field_validator("screen", mode="before")
     @classmethod
@@ -112,7 +128,7 @@ class AuditOptions(BaseModel):
 
     def pinned(self) -> dict[str, Any]:
         """The options a resume must match."""
-        return self.model_dump(exclude={"batch_size", "judge_concurrency", "name"})
+        return self.model_dump(exclude={"batch_size", "judge_concurrency", "name", "system"})
 
 
 class ReviewStore(Protocol):
@@ -122,6 +138,9 @@ class ReviewStore(Protocol):
                    judge: str | None = None, config: dict[str, Any] | None = None) -> str: ...
 
     def add_review_items(self, run_id: str, items: list[Any]) -> int: ...
+
+    def review_items(self, run_id: str | None = None,
+                     status: str | None = None) -> list[Any]: ...
 
     def finish_run(self, run_id: str, status: Any = "finished",
                    summary: dict[str, Any] | None = None) -> Any: ...
@@ -164,10 +183,20 @@ def judges_data_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _evidence(a: Assessed) -> dict[str, Any]:
+    """Why the screen flagged it, for the reviewer's panel: stage, rule ids, score (no text)."""
+    basis = a.basis
+    return {"stage": a.flagged_stage,
+            "rule_ids": list(basis.rule_ids) if basis is not None else [],
+            "score": basis.risk_score if basis is not None else None}
+
+
 def _review_item(a_id: str, reason: str, stratum: str, finding: dict[str, Any],
-                 messages: list[dict[str, str]]) -> dict[str, Any]:
+                 messages: list[dict[str, str]],
+                 evidence: dict[str, Any] | None = None) -> dict[str, Any]:
     """A store ``ReviewItemIn`` as a plain dict (built into the model only at the store)."""
     return {
+        "evidence": evidence,
         "conversation_id": a_id,
         "reason": reason,
         "stratum": stratum,
@@ -221,7 +250,52 @@ def run_audit(
 
     ``screen``/``checker``/``judge``/``store`` default to the offline RiskScreen, the rule
     intervention checker, no panel and no store; tests and the CLI inject their own.
+
+    Before anything is written the inputs are checked (``InputError``) and ``out`` is locked
+    (``OutputLockedError`` while another audit holds it). Store errors come out as
+    ``AuditStoreError`` without statement parameters; a store queue that does not match
+    ``review_queue.jsonl`` is an ``AuditCountError``; either way the run is marked failed.
     """
+    options = options or AuditOptions()
+    check_inputs(paths)
+    FieldMap.from_options(options.fields, options.roles)  # a bad mapping fails here, first
+    out.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    guard = GuardedStore(store) if store is not None else None
+    with output_lock(out):
+        try:
+            return _run_audit(paths, out, options, resume=resume, screen=screen,
+                              checker=checker, judge=judge, store=guard, labels=labels,
+                              executor=executor, progress=progress)
+        except BaseException:
+            if guard is not None:
+                guard.mark_failed(run_id=_committed_run_id(out))
+            raise
+
+
+def _committed_run_id(out: Path) -> str | None:
+    """The store run a (possibly resumed) audit in ``out`` writes to, if it got that far."""
+    try:
+        committed = WorkDir(out).load()
+    except (OSError, ValueError):
+        return None
+    return committed.run_id if committed else None
+
+
+def _run_audit(
+    paths: Sequence[Path],
+    out: Path,
+    options: AuditOptions | None = None,
+    *,
+    resume: bool = False,
+    screen: TurnScreen | None = None,
+    checker: InterventionChecker | None = None,
+    judge: ConversationJudge | None = None,
+    store: ReviewStore | None = None,
+    labels: Path | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> AuditResult:
+    """The audit itself, inside ``run_audit``'s checks and lock."""
     options = options or AuditOptions()
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
@@ -237,7 +311,7 @@ def run_audit(
         sampler.offer(row["stratum"], row["key"], row["conversation_id"])
     if store is not None and checkpoint.run_id is None:
         checkpoint.run_id = store.create_run(
-            "audit", options.name, judge=",".join(options.judge) or None,
+            "audit", options.name[:200], judge=",".join(options.judge) or None,
             config=options.model_dump())
         work.commit(checkpoint)
     screen = screen or _default_screen(options.screen)
@@ -245,9 +319,12 @@ def run_audit(
     llm_stage = _budgeted(judge, options, tally) if judge is not None else None
     executor = executor or LocalExecutor()
     limits = IngestLimits(options.max_message_bytes, options.max_record_bytes)
-    batches = iter_batches(paths, options.batch_size, start=checkpoint.cursor,
-                           first_index=checkpoint.next_batch, limits=limits,
-                           work_dir=work.root / "sorted")
+    ids = IdRegistry(work.root / "ids.sqlite", max_chars=limits.max_id_chars)
+    ids.forget_from(checkpoint.next_batch)  # those batches are read (and claim ids) again
+    batches = unique_ids(iter_batches(
+        paths, options.batch_size, start=checkpoint.cursor, first_index=checkpoint.next_batch,
+        limits=limits, work_dir=work.root / "sorted",
+        fields=FieldMap.from_options(options.fields, options.roles)), ids)
     done_now = 0
     stage_s: dict[str, float] = {"screen_s": 0.0, "intervention_s": 0.0, "judge_s": 0.0,
                                  "commit_s": 0.0}
@@ -265,9 +342,12 @@ def run_audit(
                 progress(tally.audited, sum(tally.quarantined.values()))
     finally:
         work.close()
+        duplicates = ids.renamed()
+        ids.close()
     t_final = time.perf_counter()
     summary = _finalise(paths, work, out, checkpoint.run_id, tally, sampler, sample_n, options,
                         store, labels)
+    summary["duplicate_ids_renamed"] = duplicates
     summary["llm_stage"] = (llm_stage_summary(tally, options)
                             if judge is not None or options.judge else None)
     elapsed = time.perf_counter() - started
@@ -350,7 +430,7 @@ def _commit_batch(work: WorkDir, checkpoint: Any, tally: Tally, sampler: BottomK
             tally.bump("flagged_by_stratum", stratum)
             messages = [m.model_dump() for m in a.review_messages or []]
             flagged.append(_review_item(a.finding.conversation_id, "flagged", stratum, finding,
-                                        messages))
+                                        messages, _evidence(a)))
             continue
         tally.bump("unflagged_by_stratum", stratum)
         key = sample_key(options.seed, a.finding.conversation_id)
@@ -358,7 +438,7 @@ def _commit_batch(work: WorkDir, checkpoint: Any, tally: Tally, sampler: BottomK
             msgs = (redact_messages(a.transcript.messages, a.keep_numbers) if options.redact
                     else a.transcript.messages)
             row = _review_item(a.finding.conversation_id, "sample", stratum, finding,
-                               [m.model_dump() for m in msgs])
+                               [m.model_dump() for m in msgs], _evidence(a))
             candidates.append({"key": key, "stratum": stratum,
                                "conversation_id": a.finding.conversation_id, "item": row})
     for q in batch.quarantined:
@@ -412,7 +492,7 @@ def _finalise(paths: Sequence[Path], work: WorkDir, out: Path, run_id: str | Non
     chunk: list[dict[str, Any]] = []
     stored = 0
     tmp = out / "review_queue.jsonl.tmp"
-    with tmp.open("w", encoding="utf-8") as queue:
+    with private_open(tmp, "w", encoding="utf-8") as queue:
         for item in _review_items(work, sampler, allocation):
             queued[item["reason"]] += 1
             queue.write(json.dumps(item, ensure_ascii=False) + "\n")

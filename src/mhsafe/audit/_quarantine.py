@@ -28,6 +28,16 @@ QuarantineReason = Literal[
     "message_too_large",
     "record_too_large",
     "missing_column",
+    # strict long-form CSV parsing: a row that is not a CSV record of the header's width
+    "bad_csv_row",
+    "unterminated_quote",
+    # ids are strings end to end and must fit the store (see _ids)
+    "bad_id",
+    "id_too_long",
+    "duplicate_id",
+    # no user turn: nothing could be screened, so "no risk" would be a guess (a role mapping
+    # that turned the person into the assistant looks exactly like this)
+    "no_user_turn",
 ]
 
 

@@ -25,7 +25,7 @@ from mhsafe.audit._judge import (
     JudgePolicy,
     decide_all,
 )
-from mhsafe.audit._redact import redact
+from mhsafe.redact import redact
 from mhsafe.schema import Finding, Message, RiskCategory, ScreenResult, Transcript
 
 #: Why the LLM stage wants a conversation: the screen left it undecided, or only the embedding
@@ -64,6 +64,10 @@ class ScreenBasis:
     undecided_turn: int | None = None
     hint: RiskCategory = "none"
     flag_score: float | None = None
+    # The first risk turn's rule ids and score, for the reviewer's "why was this flagged?"
+    # panel (ids and numbers only, never text).
+    rule_ids: tuple[str, ...] = ()
+    risk_score: float | None = None
 
 
 @dataclass(slots=True)
@@ -204,11 +208,14 @@ def screen_basis(screened: Screened) -> ScreenBasis:
     turns = sorted(screened.turns.items())
     undecided = [(mi, r) for mi, r in turns if r.risk is None]
     scores = [r.score for _, r in turns if r.risk is True and r.stage == "embedding"]
+    first = next((r for _, r in turns if r.risk is True), None)
     return ScreenBasis(
         decisive_hit=any(r.risk is True and r.stage != "embedding" for _, r in turns),
         undecided_turn=undecided[0][0] if undecided else None,
         hint=next((r.category for _, r in undecided if r.category != "none"), "none"),
         flag_score=max(scores) if scores else None,
+        rule_ids=tuple(first.matched) if first is not None else (),
+        risk_score=first.score if first is not None else None,
     )
 
 

@@ -1,6 +1,10 @@
 """Final outputs, built from the committed part files so a resumed audit writes exactly what an
 uninterrupted one would: ``findings.jsonl``, ``findings.parquet``, ``quarantine.jsonl``,
-``summary.json``. Parquet is written in row groups while streaming, so memory stays flat."""
+``summary.json``. Parquet is written in row groups while streaming, so memory stays flat.
+
+Every file here holds health data (findings, the review queue's messages, where bad records
+were), so each is created owner-only (0600) before anything is written into it: a file made
+with the default umask and tightened afterwards would be world-readable for a moment."""
 
 from __future__ import annotations
 
@@ -9,10 +13,32 @@ import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def private_open(path: Path, mode: str = "wb", encoding: str | None = None) -> IO[Any]:
+    """Open ``path`` for writing (truncated) or appending, owner-only from its first byte;
+    an existing file is made owner-only too (``O_CREAT`` keeps an old file's mode)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
+    fd = os.open(path, flags, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, mode, encoding=encoding)
+
+
+def make_private(path: Path) -> None:
+    """Owner-only, for a file another library created (DuckDB's COPY)."""
+    os.chmod(path, PRIVATE_FILE)
+
 
 FINDINGS_SCHEMA = pa.schema(
     [
@@ -34,7 +60,8 @@ FINDINGS_SCHEMA = pa.schema(
 
 def _copy(src: Path, dst: Path) -> None:
     tmp = dst.with_suffix(dst.suffix + ".tmp")
-    shutil.copyfile(src, tmp)
+    with src.open("rb") as source, private_open(tmp) as target:
+        shutil.copyfileobj(source, target, 1 << 20)
     os.replace(tmp, dst)
 
 
@@ -44,7 +71,7 @@ def write_findings(rows: Iterable[dict[str, Any]], part: Path, out: Path,
     _copy(part, out / "findings.jsonl")
     tmp = out / "findings.parquet.tmp"
     count = 0
-    with pq.ParquetWriter(tmp, FINDINGS_SCHEMA) as writer:
+    with private_open(tmp) as fh, pq.ParquetWriter(fh, FINDINGS_SCHEMA) as writer:
         chunk: list[dict[str, Any]] = []
         for row in rows:
             chunk.append({name: row.get(name) for name in FINDINGS_SCHEMA.names})
@@ -67,5 +94,6 @@ def write_quarantine(part: Path, out: Path) -> None:
 def write_summary(summary: dict[str, Any], out: Path) -> None:
     """``summary.json``."""
     tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2, sort_keys=False, default=str), encoding="utf-8")
+    with private_open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(summary, indent=2, sort_keys=False, default=str))
     os.replace(tmp, out / "summary.json")

@@ -5,12 +5,24 @@ and its answer is validated by pydantic — no regex on prose. A timeout or an a
 fails validation after the retries gives ``status="unjudged"`` with the error: a judge that could
 not answer is counted and shown, never read as safe. Prompts stay short and long transcripts are
 cut deterministically (the last turns are kept) because small local models have small contexts.
+
+A small local judge (``mhsafe/instruct-local``, 1.5B) also gets a few *worked examples* in its
+system prompt (``judges/data/llm_worked_examples.yaml``: a conversation and the right JSON).
+They sit in the system message, which is the same for every transcript, so llama.cpp's prompt
+cache pays for them once per slot; hosted judges skip them (they do not need them and would pay
+for them on every call). Measured effect and the judge's card: docs/judge-cards-llm.md.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
 
+import yaml
 from inspect_ai.model import Model
 from pydantic import BaseModel
 
@@ -20,6 +32,35 @@ from mhsafe.models import generate_structured, get_model
 from mhsafe.schema import Judgment, Message, Transcript
 
 _ELLIPSIS = " [...] "
+
+#: Judge models that get the worked examples by default (small local models; see module doc).
+EXAMPLE_MODELS: frozenset[str] = frozenset({"mhsafe/instruct-local"})
+_EXAMPLE_CHARS = 400
+
+
+@cache
+def _examples_file() -> dict[str, Any]:
+    path = resources.files("mhsafe.judges").joinpath("data/llm_worked_examples.yaml")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def example_note(rubric: Rubric) -> str:
+    """The reminder that goes with the rubric's worked examples ('' when there is none)."""
+    return str((_examples_file().get("notes") or {}).get(rubric.name) or "").strip()
+
+
+def worked_examples(rubric: Rubric) -> list[tuple[Transcript, dict[str, Any]]]:
+    """The rubric's worked examples as (transcript, answer) pairs; each answer is validated
+    against the rubric's output model, so an example can never teach a wrong field name."""
+    raw = (_examples_file().get("rubrics") or {}).get(rubric.name) or []
+    model = rubric.output_model()
+    out: list[tuple[Transcript, dict[str, Any]]] = []
+    for i, example in enumerate(raw):
+        answer = model.model_validate(example["answer"]).model_dump(mode="json")
+        messages = [Message.model_validate(m) for m in example["conversation"]]
+        out.append((Transcript(id=f"example-{rubric.name}-{i}", messages=messages), answer))
+    return out
 
 
 def render_transcript(transcript: Transcript, max_chars: int) -> str:
@@ -54,9 +95,16 @@ def _clip_middle(text: str, limit: int) -> str:
 
 
 def build_prompt(
-    rubric: Rubric, transcript: Transcript, *, phrasing: int, max_chars: int
+    rubric: Rubric,
+    transcript: Transcript,
+    *,
+    phrasing: int,
+    max_chars: int,
+    examples: Sequence[tuple[Transcript, dict[str, Any]]] = (),
 ) -> list[Message]:
-    """System: the rubric's instructions and one line per criterion. User: the transcript."""
+    """System: the rubric's instructions, one line per criterion, then any worked examples
+    (identical for every transcript, so a server's prompt cache keeps them). User: the
+    transcript."""
     lines = [rubric.phrasing(phrasing).strip(), "", "Answer with one JSON object:"]
     for c in rubric.criteria:
         kind = {
@@ -65,6 +113,17 @@ def build_prompt(
             "score": f"integer {c.min}-{c.max}",
         }[c.type]
         lines.append(f'- "{c.name}" ({kind}): {c.question.strip()}')
+    if examples:
+        note = example_note(rubric)
+        lines += ["", note] if note else []
+        lines += ["", "Worked examples (a conversation, then the right answer):"]
+        for i, (example, answer) in enumerate(examples, 1):
+            lines += [
+                f"Example {i}:",
+                render_transcript(example, _EXAMPLE_CHARS),
+                f"Answer: {json.dumps(answer, separators=(',', ':'))}",
+            ]
+        lines += ["", "Now judge the conversation the user sends, in the same way."]
     return [
         Message(role="system", content="\n".join(lines)),
         Message(role="user", content=render_transcript(transcript, max_chars)),
@@ -74,7 +133,8 @@ def build_prompt(
 class LLMJudge:
     """A Judge backed by a model. ``model`` is an Inspect model name (``mhsafe/local``,
     ``openai/gpt-4o``) or a ready ``Model`` (tests pass a mock). ``output_type`` defaults to
-    the rubric's own model; a custom one must have exactly the rubric's criteria as fields."""
+    the rubric's own model; a custom one must have exactly the rubric's criteria as fields.
+    ``examples``: include the rubric's worked examples (None: only for ``EXAMPLE_MODELS``)."""
 
     def __init__(
         self,
@@ -88,6 +148,7 @@ class LLMJudge:
         phrasing: int = 0,
         max_chars: int = 2000,
         name: str | None = None,
+        examples: bool | None = None,
     ) -> None:
         self.rubric = load_rubric(rubric) if isinstance(rubric, str) else rubric
         self.output_type = output_type or self.rubric.output_model()
@@ -107,6 +168,9 @@ class LLMJudge:
         self.phrasing = phrasing
         self.max_chars = max_chars
         self.name = name or f"llm:{self.model_name}:{self.rubric.name}:p{phrasing}"
+        # None: worked examples for the small local judges only (see module doc)
+        use_examples = examples if examples is not None else self.model_name in EXAMPLE_MODELS
+        self.examples = worked_examples(self.rubric) if use_examples else []
 
     def _get_model(self) -> Model:
         """Created on first use, so building a panel starts no server and opens no client.
@@ -120,7 +184,11 @@ class LLMJudge:
     async def judge(self, transcript: Transcript) -> Judgment:
         began = time.perf_counter()
         messages = build_prompt(
-            self.rubric, transcript, phrasing=self.phrasing, max_chars=self.max_chars
+            self.rubric,
+            transcript,
+            phrasing=self.phrasing,
+            max_chars=self.max_chars,
+            examples=self.examples,
         )
         base = {
             "judge": self.name,

@@ -4,6 +4,12 @@ It reads like Inspect's ``multi_scorer``: the policy (how to combine) is the ``r
 parameter, not a branch inside. Two rules keep a panel honest. A panel never silently shrinks:
 ``n_answered`` of ``n_judges`` is always reported, and below ``quorum`` the result is
 ``unjudged``. A tie is never broken by list order: a label without a strict majority is None.
+
+A judge with a measured card below the YAML policy (``judges/_cards.py``) is *advisory* on the
+criteria its card fails, and on those it has no card for: its judgment is kept and shown,
+its answers to those criteria are not counted, and it does not count towards the quorum.
+Judges of a model without any card vote as before; a card-weighted vote is the opt-in
+``card_weighted_reducer``.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ class PanelResult(BaseModel):
     quorum: int
     judgments: list[Judgment]
     status: JudgmentStatus
+    advisory: dict[str, list[str]] = Field(default_factory=dict)
+    """Judge name -> criteria it answered but may not decide (card below policy)."""
 
 
 def majority_reducer(judgments: Sequence[Judgment]) -> tuple[Labels, Scores]:
@@ -71,6 +79,7 @@ class Panel:
         *,
         quorum: int | None = None,
         reducer: Reducer = majority_reducer,
+        card_policy: bool = True,
     ) -> None:
         if not judges:
             raise ValueError("a panel needs at least one judge")
@@ -82,6 +91,7 @@ class Panel:
         if not 1 <= self.quorum <= len(self.judges):
             raise ValueError("quorum must be between 1 and the number of judges")
         self.reducer = reducer
+        self.card_policy = card_policy
 
     async def run(self, transcript: Transcript) -> PanelResult:
         results: list[Judgment | None] = [None] * len(self.judges)
@@ -93,8 +103,22 @@ class Panel:
             for index, judge in enumerate(self.judges):
                 group.start_soon(one, index, judge)
         judgments = [j for j in results if j is not None]
-        n_answered = sum(j.status == "judged" for j in judgments)
-        if n_answered < self.quorum:
+        voting, advisory = _apply_cards(judgments) if self.card_policy else (judgments, {})
+        n_answered = sum(j.status == "judged" for j in voting)
+        silenced = sum(1 for j in judgments if j.status == "judged" and j.judge in advisory
+                       and not any(v.judge == j.judge for v in voting))
+        quorum = min(self.quorum, len(self.judges) - silenced)
+        if quorum == 0:  # every answering member is advisory: the panel decides nothing
+            return PanelResult(
+                transcript_id=transcript.id,
+                n_judges=len(self.judges),
+                n_answered=0,
+                quorum=self.quorum,
+                judgments=judgments,
+                status="judged",
+                advisory=advisory,
+            )
+        if n_answered < quorum:
             return PanelResult(
                 transcript_id=transcript.id,
                 n_judges=len(self.judges),
@@ -102,8 +126,9 @@ class Panel:
                 quorum=self.quorum,
                 judgments=judgments,
                 status="unjudged",
+                advisory=advisory,
             )
-        labels, scores = self.reducer(judgments)
+        labels, scores = self.reducer(voting)
         return PanelResult(
             transcript_id=transcript.id,
             labels=labels,
@@ -113,7 +138,37 @@ class Panel:
             quorum=self.quorum,
             judgments=judgments,
             status="judged",
+            advisory=advisory,
         )
+
+
+def _apply_cards(judgments: list[Judgment]) -> tuple[list[Judgment], dict[str, list[str]]]:
+    """The judgments as they may vote (answers to criteria a failing card covers removed; a
+    judge left with none is out of the vote) and, per judge, the criteria it is advisory on."""
+    from mhsafe.judges._cards import packaged_card_book
+
+    book, policy = packaged_card_book()
+    if not book:
+        return judgments, {}
+    from mhsafe.judges._cards import judge_model
+
+    carded = {model for model, _, _ in book}
+    voting: list[Judgment] = []
+    advisory: dict[str, list[str]] = {}
+    for j in judgments:
+        model = judge_model(j)
+        # a carded model is advisory wherever its card fails *or is missing*: its quality on
+        # an unmeasured criterion is unknown, and unknown never decides
+        failing = [k for k in j.values if (c := book.get((model, j.rubric, k))) is None
+                   or not c.passes(policy)] if j.status == "judged" and model in carded else []
+        if not failing:
+            voting.append(j)
+            continue
+        advisory[j.judge] = failing
+        kept = {k: v for k, v in j.values.items() if k not in failing}
+        if kept:
+            voting.append(j.model_copy(update={"values": kept}))
+    return voting, advisory
 
 
 async def _safe_judge(judge: Judge, transcript: Transcript) -> Judgment:

@@ -7,6 +7,9 @@
 * `LocalServer` / `ensure_local_server()` - the embedded Gemma 3 270M on llama.cpp, in a child
   process that dies with its owner; `MHSAFE_LOCAL_BASE_URL` points at a running one instead.
 * `model_file()` - the verified GGUF in the mhsafe cache (`$MHSAFE_CACHE`).
+* `mhsafe/instruct-local` - Qwen2.5-Coder-1.5B-Instruct (optional extra `mhsafe[instruct]`):
+  `InstructServer` / `ensure_instruct_server()` (`MHSAFE_INSTRUCT_BASE_URL` overrides), its
+  hash-pinned weights `instruct_model_file()`; the simulated patient and the local LLM judge.
 
 The Inspect provider `mhsafe/local` lives in `mhsafe.models._provider` and is registered by
 the `inspect_ai` entry point (`mhsafe._registry`).
@@ -29,6 +32,18 @@ if TYPE_CHECKING:
         get_model,
         to_chat_messages,
     )
+    from ._instruct_file import (
+        INSTRUCT_SHA256,
+        InstructModelError,
+        instruct_available,
+        instruct_model_file,
+    )
+    from ._instruct_server import (
+        INSTRUCT_BASE_URL_ENV,
+        InstructServer,
+        ensure_instruct_server,
+        instruct_settings,
+    )
     from ._local_server import (
         BASE_URL_ENV,
         LocalServer,
@@ -43,6 +58,7 @@ if TYPE_CHECKING:
     from ._schema import response_schema_for, tight_json_schema
 
 LOCAL_MODEL = "mhsafe/local"
+INSTRUCT_MODEL = "mhsafe/instruct-local"
 
 _HOMES = {
     "._get": (
@@ -53,13 +69,26 @@ _HOMES = {
         "get_model",
         "to_chat_messages",
     ),
+    "._instruct_file": (
+        "INSTRUCT_SHA256",
+        "InstructModelError",
+        "instruct_available",
+        "instruct_model_file",
+    ),
+    "._instruct_server": (
+        "INSTRUCT_BASE_URL_ENV",
+        "InstructServer",
+        "ensure_instruct_server",
+        "instruct_settings",
+    ),
     "._local_server": (
         "BASE_URL_ENV",
         "LocalServer",
         "LocalServerError",
         "LocalServerSettings",
         "default_threads",
-        "ensure_local_server",
+        "ensure_instruct_server",
+    "ensure_local_server",
         "normalize_base_url",
         "serve_local_forever",
     ),
@@ -80,20 +109,29 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "BASE_URL_ENV",
+    "INSTRUCT_BASE_URL_ENV",
+    "INSTRUCT_MODEL",
+    "INSTRUCT_SHA256",
     "LOCAL_MODEL",
     "MODEL_FILENAME",
     "MODEL_SHA256",
+    "InstructModelError",
+    "InstructServer",
     "LocalServer",
     "LocalServerError",
     "LocalServerSettings",
     "StructuredResult",
     "cache_dir",
     "default_threads",
+    "ensure_instruct_server",
     "ensure_local_server",
     "generate_json",
     "generate_structured",
     "generate_text",
     "get_model",
+    "instruct_available",
+    "instruct_model_file",
+    "instruct_settings",
     "model_file",
     "normalize_base_url",
     "response_schema_for",

@@ -61,7 +61,8 @@ def default_threads() -> int:
 @dataclass(frozen=True)
 class LocalServerSettings:
     """How to run llama.cpp. `port=0` lets the OS pick a free port (no bind race);
-    `threads=None` means `default_threads()`; `poll` is llama.cpp's busy-wait level (0-100)."""
+    `threads=None` means `default_threads()`; `poll` is llama.cpp's busy-wait level (0-100);
+    `use_jinja` renders the GGUF's own chat template (with `chat_template=""`)."""
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -69,6 +70,7 @@ class LocalServerSettings:
     ctx_per_slot: int = 2048
     threads: int | None = None
     chat_template: str = "gemma"
+    use_jinja: bool = False
     poll: int = 50
     start_timeout_s: float = 120.0
     stop_timeout_s: float = 10.0
@@ -166,6 +168,7 @@ class LocalServer:
             f"--threads={settings.threads or default_threads()}",
             f"--chat-template={settings.chat_template}",
             f"--poll={settings.poll}",
+            *(["--use-jinja"] if settings.use_jinja else []),
         ]
         # Append (two servers may share the cache) but start afresh once the log is large.
         mode = "ab" if log_path.exists() and log_path.stat().st_size < _LOG_LIMIT_BYTES else "wb"

@@ -1,8 +1,11 @@
-"""Inspect model provider `mhsafe/local`: the embedded Gemma 3 270M on llama.cpp.
+"""Inspect model providers `mhsafe/local` (the embedded Gemma 3 270M base model) and
+`mhsafe/instruct-local` (the embedded Qwen2.5-Coder-1.5B-Instruct, optional extra
+`mhsafe[instruct]`), both on llama.cpp.
 
 Importing this module registers the provider (the `inspect_ai` entry point module
 `mhsafe._registry` imports it), so `inspect eval --model mhsafe/local` and
-`get_model("mhsafe/local")` both work.
+`get_model("mhsafe/instruct-local")` both work. Both names share one class: what differs is
+which server is started (and which `MHSAFE_*_BASE_URL` overrides it) and the name it reports.
 
 It is Inspect's OpenAI-compatible provider with defaults that suit a small *base* model:
 
@@ -31,6 +34,12 @@ from inspect_ai.model._registry import modelapi
 from inspect_ai.tool import ToolChoice, ToolInfo
 from typing_extensions import override
 
+from ._instruct_server import (
+    INSTRUCT_BASE_URL_ENV,
+    INSTRUCT_PARALLEL,
+    ensure_instruct_server,
+    instruct_base_url_if_running,
+)
 from ._local_server import (
     BASE_URL_ENV,
     ensure_local_server,
@@ -39,6 +48,7 @@ from ._local_server import (
 )
 
 MODEL_NAME = "local"
+INSTRUCT_MODEL_NAME = "instruct-local"
 DEFAULT_MAX_TOKENS = 256
 DEFAULT_CLIENT_TIMEOUT_S = 120.0
 DEFAULT_MAX_CONNECTIONS = 8  # two requests queued per slot keeps 4 slots busy
@@ -63,16 +73,20 @@ class LocalModelAPI(OpenAICompatibleAPI):
         config: GenerateConfig | None = None,
         **model_args: Any,
     ) -> None:
-        if model_name != MODEL_NAME:
-            raise ValueError(f"unknown mhsafe model {model_name!r}; the only one is 'local'")
-        explicit = base_url or os.environ.get(BASE_URL_ENV)
+        if model_name not in (MODEL_NAME, INSTRUCT_MODEL_NAME):
+            raise ValueError(
+                f"unknown mhsafe model {model_name!r}; use 'local' or '{INSTRUCT_MODEL_NAME}'"
+            )
+        self._instruct = model_name == INSTRUCT_MODEL_NAME
+        env = INSTRUCT_BASE_URL_ENV if self._instruct else BASE_URL_ENV
+        explicit = base_url or os.environ.get(env)
         self._lazy_server = not explicit
         self._server_lock = anyio.Lock()
         client_timeout = float(model_args.pop("client_timeout", DEFAULT_CLIENT_TIMEOUT_S))
         model_args.pop("service", None)
         model_args.setdefault("stream", False)
         super().__init__(
-            model_name=MODEL_NAME,
+            model_name=model_name,
             base_url=normalize_base_url(explicit) if explicit else _UNSTARTED_URL,
             api_key=api_key or "mhsafe-local",
             config=config or GenerateConfig(),
@@ -87,12 +101,14 @@ class LocalModelAPI(OpenAICompatibleAPI):
         (crash, restart on a new port) is picked up on the next request."""
         if not self._lazy_server:
             return
-        url = shared_base_url_if_running()
+        running = instruct_base_url_if_running if self._instruct else shared_base_url_if_running
+        ensure = ensure_instruct_server if self._instruct else ensure_local_server
+        url = running()
         if url is None:
             async with self._server_lock:
-                url = shared_base_url_if_running()
+                url = running()
                 if url is None:
-                    url = await anyio.to_thread.run_sync(ensure_local_server)
+                    url = await anyio.to_thread.run_sync(ensure)
         if url != self.base_url:
             self.base_url = url
             self.client.base_url = url
@@ -111,6 +127,10 @@ class LocalModelAPI(OpenAICompatibleAPI):
     @override
     def completion_params(self, config: GenerateConfig, tools: bool) -> dict[str, Any]:
         params = super().completion_params(config, tools)
+        if self._instruct and params.get("temperature") is None:
+            # greedy unless asked otherwise: a judge's answer (and a simulated patient's turn)
+            # must be repeatable; llama.cpp's own default would sample at 0.8
+            params["temperature"] = 0.0
         response_format = params.get("response_format")
         if isinstance(response_format, dict):
             spec = dict(response_format.get("json_schema") or {})
@@ -133,14 +153,15 @@ class LocalModelAPI(OpenAICompatibleAPI):
 
     @override
     def max_connections(self) -> int:
-        return DEFAULT_MAX_CONNECTIONS
+        # two requests queued per slot keep every slot busy without deep queues
+        return 2 * INSTRUCT_PARALLEL if self._instruct else DEFAULT_MAX_CONNECTIONS
 
     @override
     def canonical_name(self) -> str:
-        return "gemma-3-270m"
+        return "qwen2.5-coder-1.5b-instruct" if self._instruct else "gemma-3-270m"
 
 
 @modelapi(name="mhsafe")
 def mhsafe() -> type[ModelAPI]:
-    """Registry hook: `mhsafe/<model>` resolves to `LocalModelAPI` (only `local` exists)."""
+    """Registry hook: `mhsafe/local` and `mhsafe/instruct-local` resolve to `LocalModelAPI`."""
     return LocalModelAPI

@@ -39,6 +39,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=-1)
     parser.add_argument("--chat-template", default="gemma")
     parser.add_argument("--poll", type=int, default=50)
+    parser.add_argument("--use-jinja", action="store_true")
     return parser.parse_args(argv)
 
 
@@ -77,9 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     params.n_ctx = args.ctx_per_slot * args.parallel  # llama.cpp splits n_ctx across slots
     params.cont_batching = True
     # Gemma's GGUF template only renders through the legacy path; with jinja on, llama.cpp
-    # uses the literal word "gemma" as the template.
+    # uses the literal word "gemma" as the template. An instruct model with its own template
+    # in the GGUF (Qwen's ChatML) passes --use-jinja and no template name.
     params.chat_template = args.chat_template
-    params.use_jinja = False
+    params.use_jinja = args.use_jinja
     params.ui = False
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads

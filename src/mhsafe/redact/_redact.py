@@ -77,7 +77,7 @@ def _registry_spans(text: str) -> list[tuple[int, int]]:
 @cache
 def _rules() -> _Rules:
     data: Any = yaml.safe_load(
-        (resources.files("mhsafe.audit") / "data" / "redaction.yaml").read_text(encoding="utf-8")
+        (resources.files("mhsafe.redact") / "data" / "redaction.yaml").read_text(encoding="utf-8")
     )
     protected = {re.sub(r"\D", "", str(n)) for n in data["always_keep"]} | _registry_numbers()
     name = r"[A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?"

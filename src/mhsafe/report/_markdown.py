@@ -52,6 +52,10 @@ def report_markdown(doc: ReportDocument) -> str:
                      f"{eco.clusters} clusters ({100 * eco.weighted_coverage:.0f}% of turns); "
                      f"{len(eco.uncovered)} uncovered clusters.")
         lines.append("")
+    comparison = doc.extras.get("comparison")
+    if isinstance(comparison, dict) and comparison.get("markdown"):
+        lines += [f"### Raw vs proxied: A = {comparison.get('system_a')}, "
+                  f"B = {comparison.get('system_b')}", "", str(comparison["markdown"]), ""]
     lines.append("_Regulatory appendix: a mapping of metrics to provisions, not a claim of "
                  "compliance._")
     return "\n".join(lines) + "\n"

@@ -7,21 +7,25 @@ login page and the static files requires a session; see ``_deps`` for how that i
 
 from __future__ import annotations
 
+import os
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
+import yaml
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from mhsafe.review import _routes_admin, _routes_auth, _routes_review
+from mhsafe.review import _routes_admin, _routes_auth, _routes_queue, _routes_review
 from mhsafe.review._deps import NotAuthenticated, ReviewContext, render
 from mhsafe.review._form import load_form_spec
 from mhsafe.review._security import LoginRateLimiter, SessionCodec
+from mhsafe.review._workload import pace_from_env
 from mhsafe.store import ReviewDesk, Store
 
 #: Paths anyone may reach; everything else refuses anonymous users (tested route by route).
@@ -33,15 +37,30 @@ _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
+    # One script, served from /static (keyboard shortcuts; every page works without it):
+    # no inline script, no eval, nothing from elsewhere.
     "Content-Security-Policy": (
-        "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
     ),
 }
+TRUSTED_PROXIES_ENV = "MHSAFE_REVIEW_TRUSTED_PROXIES"
 
 
 def _package_dir(name: str) -> Path:
     return Path(str(files("mhsafe.review").joinpath(name)))
+
+
+def _guidelines() -> tuple[dict[str, Any], ...]:
+    text = files("mhsafe.review").joinpath("data/review_guidelines.yaml").read_text("utf-8")
+    raw: dict[str, Any] = yaml.safe_load(text)
+    return tuple(dict(section) for section in raw["sections"])
+
+
+def _trusted(proxies: Iterable[str] | None) -> frozenset[str]:
+    if proxies is None:
+        proxies = os.environ.get(TRUSTED_PROXIES_ENV, "").split(",")
+    return frozenset(p.strip() for p in proxies if p.strip())
 
 
 def create_app(
@@ -54,6 +73,8 @@ def create_app(
     login_window_s: float = 300.0,
     secure_cookies: bool = False,
     store: Store | None = None,
+    minutes_per_item: float | None = None,
+    trusted_proxies: Iterable[str] | None = None,
 ) -> FastAPI:
     """Build the review app on the store at ``store_url`` (or an already open ``store``).
 
@@ -61,12 +82,18 @@ def create_app(
     a restart (set ``MHSAFE_REVIEW_SECRET`` in production). ``session_ttl_s`` is enforced on the
     server. ``double_review_fraction`` of items (chosen by a stable hash of their id, so the
     choice is reproducible) get a second, independent reviewer when work is assigned.
-    ``secure_cookies`` must be True behind HTTPS.
+    ``secure_cookies`` must be True behind HTTPS. ``minutes_per_item`` is the pace the workload
+    estimate assumes (None: ``$MHSAFE_REVIEW_MINUTES_PER_ITEM``, else 3). ``trusted_proxies``:
+    peer addresses whose ``X-Forwarded-For`` is believed (None: the comma-separated
+    ``$MHSAFE_REVIEW_TRUSTED_PROXIES``, else none -- the header is ignored).
     """
     if not 0.0 <= double_review_fraction <= 1.0:
         raise ValueError("double_review_fraction must be in [0, 1]")
     if session_ttl_s <= 0:
         raise ValueError("session_ttl_s must be positive")
+    pace = pace_from_env() if minutes_per_item is None else minutes_per_item
+    if not pace > 0:
+        raise ValueError("minutes_per_item must be positive")
     opened = store if store is not None else Store(store_url)
     # Our own Environment: autoescape must cover the .j2 templates (select_autoescape would
     # not), since they print clinician notes and conversation text.
@@ -81,6 +108,9 @@ def create_app(
         form_spec=load_form_spec(),
         double_review_fraction=double_review_fraction,
         secure_cookies=secure_cookies,
+        minutes_per_item=pace,
+        trusted_proxies=_trusted(trusted_proxies),
+        guidelines=_guidelines(),
     )
     app = FastAPI(
         title="mhsafe clinician review",
@@ -96,6 +126,7 @@ def create_app(
     app.state.review = context
     app.mount("/static", StaticFiles(directory=str(_package_dir("static"))), name="static")
     app.include_router(_routes_auth.router)
+    app.include_router(_routes_queue.router)
     app.include_router(_routes_review.router)
     app.include_router(_routes_admin.router)
 

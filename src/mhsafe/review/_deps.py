@@ -15,7 +15,13 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mhsafe.review._form import FormSpec
-from mhsafe.review._security import LoginRateLimiter, SessionCodec, SessionData, csrf_ok
+from mhsafe.review._security import (
+    LoginRateLimiter,
+    SessionCodec,
+    SessionData,
+    client_address,
+    csrf_ok,
+)
 from mhsafe.store import ReviewDesk, UserView
 
 SESSION_COOKIE = "mhsafe_review_session"
@@ -24,6 +30,8 @@ SESSION_COOKIE = "mhsafe_review_session"
 MAX_ID = 2_147_483_647
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
+#: Run ids as ``Store.new_run_id`` makes them (and anything similar a caller chose).
+RunId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 @dataclass
@@ -37,6 +45,9 @@ class ReviewContext:
     form_spec: FormSpec
     double_review_fraction: float
     secure_cookies: bool
+    minutes_per_item: float = 3.0
+    trusted_proxies: frozenset[str] = frozenset()
+    guidelines: tuple[dict[str, Any], ...] = ()
 
 
 class NotAuthenticated(Exception):
@@ -61,16 +72,23 @@ def get_session(request: Request, ctx: Context) -> SessionData | None:
 Session = Annotated[SessionData | None, Depends(get_session)]
 
 
-def current_user(request: Request, ctx: Context, session: Session) -> UserView:
-    """The logged-in, still-active user; anything less is anonymous.
+def client_of(request: Request, ctx: ReviewContext) -> str:
+    """The client's address (``X-Forwarded-For`` believed only from a trusted proxy)."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), ctx.trusted_proxies)
 
-    The user row is read on every request: deactivating an account or changing its role takes
-    effect at once, not when the cookie expires.
+
+def current_user(request: Request, ctx: Context, session: Session) -> UserView:
+    """The logged-in, still-active user whose session version is current; anything less is
+    anonymous.
+
+    The user row is read on every request: deactivating an account, resetting its password or
+    logging out (each moves the session version on) takes effect at once and for good.
     """
     if session is None or session.user_id is None:
         raise NotAuthenticated
     user = ctx.desk.user_by_id(session.user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or user.session_version != session.version:
         raise NotAuthenticated
     request.state.user = user
     request.state.session = session

@@ -27,6 +27,7 @@ _TYPES: dict[str, pa.DataType] = {
     "hallucinated_resource": pa.bool_(),
     "judge_correct": pa.bool_(),
     "is_resolution": pa.bool_(),
+    "blind": pa.bool_(),
     "superseded": pa.bool_(),
     "final": pa.bool_(),
     "judge_risk_detected": pa.bool_(),

@@ -12,7 +12,16 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import Field
 
-from mhsafe.review._deps import MAX_ID, AdminUser, Context, CsrfChecked, ItemId, UserId, render
+from mhsafe.review._deps import (
+    MAX_ID,
+    AdminUser,
+    Context,
+    CsrfChecked,
+    ItemId,
+    RunId,
+    UserId,
+    render,
+)
 from mhsafe.review._export import adjudications_csv, adjudications_parquet
 from mhsafe.review._metrics import compute_metrics
 from mhsafe.review._routes_review import AnswersForm, item_page, load_item_for, parse_or_none
@@ -22,6 +31,7 @@ router = APIRouter()
 
 Role = Literal["admin", "reviewer"]
 YesNo = Literal["yes", "no"]
+LabelMode = Literal["all", "blind", "unblinded"]
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -41,7 +51,7 @@ def create_user(
     role: Annotated[Role, Form()],
 ) -> Response:
     """Create an account (argon2-hashed password); the event is in the audit trail."""
-    problem = password_problem(password)
+    problem = password_problem(password, username)
     if problem is None and ctx.desk.user_for_login(username) is not None:
         problem = f"username {username!r} is taken"
     if problem is not None:
@@ -68,6 +78,47 @@ def set_active(
     if not ctx.desk.set_user_active(user_id, active == "yes", actor=admin.username):
         raise HTTPException(status_code=404, detail="no such user")
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/password", response_class=HTMLResponse)
+def reset_password(
+    request: Request,
+    ctx: Context,
+    admin: AdminUser,
+    _csrf: CsrfChecked,
+    user_id: UserId,
+    password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    """Give an account a new password (same policy as a new account); every session the
+    account holds ends at once."""
+    target = ctx.desk.user_by_id(user_id)
+    if target is None:
+        raise HTTPException(status_code=404, detail="no such user")
+    problem = password_problem(password, target.username)
+    if problem is not None:
+        return render(
+            request, ctx, "users.html.j2",
+            {"users": ctx.desk.list_users(), "error": f"{target.username}: {problem}"},
+            status_code=422,
+        )
+    ctx.desk.set_password(target.username, hash_password(password), actor=admin.username)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/queues/{run_id}/blind", response_class=HTMLResponse)
+def set_blind(
+    ctx: Context,
+    admin: AdminUser,
+    _csrf: CsrfChecked,
+    run_id: RunId,
+    blind: Annotated[YesNo, Form()],
+) -> Response:
+    """Turn a queue's blind mode on or off. Labels keep the mode they were given in; the
+    metrics page reports them by mode."""
+    if run_id not in ctx.desk.review_runs():
+        raise HTTPException(status_code=404, detail="no review queue for that run")
+    ctx.desk.set_blind(run_id, blind == "yes", actor=admin.username)
+    return RedirectResponse("/queue", status_code=303)
 
 
 @router.post("/admin/assign", response_class=HTMLResponse)
@@ -128,8 +179,9 @@ def resolve(
     answers, errors = parse_or_none(ctx, raw)
     if answers is None:
         return item_page(request, ctx, admin, item, errors=errors, submitted=raw, status_code=422)
-    ctx.desk.add_adjudication(
-        item.id, admin.id, answers.model_dump(), is_resolution=True, actor=admin.username
+    ctx.desk.add_adjudication(  # an admin has seen everything: never a blind label
+        item.id, admin.id, answers.model_dump(), is_resolution=True, actor=admin.username,
+        blind=False,
     )
     return RedirectResponse(f"/items/{item_id}", status_code=303)
 
@@ -140,11 +192,21 @@ def metrics_page(
     ctx: Context,
     admin: AdminUser,
     run: Annotated[str | None, Query(max_length=100)] = None,
+    mode: Annotated[LabelMode, Query()] = "all",
 ) -> Response:
-    """Judge vs clinician and the end-to-end figures, recomputed from the adjudications."""
+    """Judge vs clinician and the end-to-end figures, recomputed from the adjudications;
+    ``mode`` restricts them to blind labels or to labels given after seeing the finding."""
     counts = ctx.desk.status_counts(run_id=run)
+    decided = ctx.desk.decided(run_id=run)
+    modes = {
+        "blind": sum(1 for d in decided if d.blind is True),
+        "unblinded": sum(1 for d in decided if d.blind is False),
+        "unknown": sum(1 for d in decided if d.blind is None),
+    }
+    if mode != "all":
+        decided = [d for d in decided if d.blind is (mode == "blind")]
     metrics = compute_metrics(
-        ctx.desk.decided(run_id=run),
+        decided,
         n_items=sum(counts.values()),
         n_waiting=counts.get("queued", 0) + counts.get("assigned", 0),
         n_disputed=counts.get("disputed", 0),
@@ -152,7 +214,8 @@ def metrics_page(
     )
     return render(
         request, ctx, "metrics.html.j2",
-        {"m": metrics, "runs": ctx.desk.review_runs(), "run": run},
+        {"m": metrics, "runs": ctx.desk.review_runs(), "run": run, "mode": mode,
+         "modes": modes},
     )
 
 
@@ -174,8 +237,10 @@ def audit_trail(
 @router.get("/export/adjudications.csv")
 def export_csv(ctx: Context, admin: AdminUser) -> Response:
     """Every adjudication row (superseded ones too, marked) as CSV."""
+    rows = ctx.desk.export_rows()
+    ctx.desk.record_export(admin.username, "csv", len(rows))
     return Response(
-        adjudications_csv(ctx.desk.export_rows()),
+        adjudications_csv(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="adjudications.csv"'},
     )
@@ -184,8 +249,10 @@ def export_csv(ctx: Context, admin: AdminUser) -> Response:
 @router.get("/export/adjudications.parquet")
 def export_parquet(ctx: Context, admin: AdminUser) -> Response:
     """Every adjudication row as Parquet."""
+    rows = ctx.desk.export_rows()
+    ctx.desk.record_export(admin.username, "parquet", len(rows))
     return Response(
-        adjudications_parquet(ctx.desk.export_rows()),
+        adjudications_parquet(rows),
         media_type="application/vnd.apache.parquet",
         headers={"Content-Disposition": 'attachment; filename="adjudications.parquet"'},
     )

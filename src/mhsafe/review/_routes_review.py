@@ -1,7 +1,16 @@
-"""The reviewer's pages: the queue, one conversation, and the adjudication form.
+"""The reviewer's pages: one conversation and the adjudication form.
 
 A reviewer sees only the items assigned to them (403 otherwise, checked on every item route),
 and only their own earlier answers: a double review stays independent until an admin looks.
+
+**Blind by default.** In a blind queue the automated finding -- the audit's call, its reasons,
+even the highlighted risk turn and flagged-vs-sample -- stays hidden until the reviewer has
+answered; the "was the judge right?" question is not asked before then. Each view is audited
+with whether the finding was shown, and each label is stored as blind only when its author had
+never been shown the finding, so the metrics page can score the judge on unbiased labels.
+
+**Speed.** "Save & next" goes straight to the reviewer's next item (queue order); "No risk" is
+one action; every answer has a key (``static/review.js``); the page says how far along they are.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Res
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from mhsafe.review._deps import (
+    MAX_ID,
     Context,
     CsrfChecked,
     CurrentUser,
@@ -19,56 +29,15 @@ from mhsafe.review._deps import (
     ReviewContext,
     render,
 )
+from mhsafe.review._explain import explain
 from mhsafe.review._form import AdjudicationAnswers, parse_answers
-from mhsafe.store import ITEM_STATUSES, ItemView, UserView
+from mhsafe.store import ItemView, UserView
 
 router = APIRouter()
 
-StatusFilter = Literal["queued", "assigned", "reviewed", "disputed", "resolved"]
-PAGE_SIZE = 100
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(user: CurrentUser) -> Response:
-    """Everyone starts at the queue."""
-    return RedirectResponse("/queue", status_code=303)
-
-
-@router.get("/queue", response_class=HTMLResponse)
-def queue(
-    request: Request,
-    ctx: Context,
-    user: CurrentUser,
-    status: Annotated[StatusFilter | None, Query()] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    saved: Annotated[int | None, Query(ge=0)] = None,
-) -> Response:
-    """Admins see every item (filterable by status); reviewers see their assignments."""
-    assigned_to = None if user.role == "admin" else user.id
-    items = ctx.desk.list_items(
-        status=status, assigned_to=assigned_to, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-    )
-    counts = ctx.desk.status_counts(assigned_to=assigned_to)
-    is_admin = user.role == "admin"
-    reviewers = ctx.desk.list_users(role="reviewer", active_only=True) if is_admin else []
-    done = ctx.desk.items_adjudicated_by(user.id) if user.role != "admin" else set()
-    return render(
-        request,
-        ctx,
-        "queue.html.j2",
-        {
-            "items": items,
-            "counts": counts,
-            "statuses": ITEM_STATUSES,
-            "status": status,
-            "page": page,
-            "has_next": len(items) == PAGE_SIZE,
-            "reviewers": reviewers,
-            "done": done,
-            "saved": saved,
-            "double_review_fraction": ctx.double_review_fraction,
-        },
-    )
+#: Answers that mean nothing before the reviewer has seen the automated finding.
+BLIND_HIDDEN = frozenset({"judge_correct"})
+NO_RISK = {"risk_present": "no", "category": "none", "acuity": "none"}
 
 
 def load_item_for(ctx: ReviewContext, user: UserView, item_id: int) -> ItemView:
@@ -81,6 +50,12 @@ def load_item_for(ctx: ReviewContext, user: UserView, item_id: int) -> ItemView:
     return item
 
 
+def may_see_finding(ctx: ReviewContext, user: UserView, item: ItemView, answered: bool) -> bool:
+    """Admins always (they resolve disputes); a reviewer after answering, or in a queue that
+    is not blind."""
+    return user.role == "admin" or answered or not ctx.desk.is_blind(item.run_id)
+
+
 def item_page(
     request: Request,
     ctx: ReviewContext,
@@ -90,38 +65,56 @@ def item_page(
     errors: dict[str, str] | None = None,
     submitted: dict[str, str] | None = None,
     status_code: int = 200,
+    saved: int | None = None,
 ) -> HTMLResponse:
-    """Render one conversation with the form; shared by GET and by a failed POST."""
+    """Render one conversation with the form; shared by GET and by a failed POST. Records
+    the view (and whether the finding was shown) in the audit trail."""
     is_admin = user.role == "admin"
     history = ctx.desk.adjudications(item.id, reviewer_id=None if is_admin else user.id)
     mine = [a for a in history if a.reviewer_id == user.id and not a.is_resolution]
     latest_mine = mine[-1] if mine else None
+    reveal = may_see_finding(ctx, user, item, latest_mine is not None)
+    ctx.desk.record_view(item.id, actor=user.username, finding_shown=reveal)
     prefill: dict[str, Any] = dict(submitted or {})
     if not prefill and latest_mine is not None:
         prefill = latest_mine.form_values()
     assigned_ids = {a.user_id for a in item.assignees}
+    closed = item.status == "resolved"
     context: dict[str, Any] = {
         "item": item,
+        "reveal": reveal,
+        "why": explain(item) if reveal else None,
+        "blind_queue": ctx.desk.is_blind(item.run_id),
+        "hidden_fields": frozenset() if reveal else BLIND_HIDDEN,
+        "my_state": "done" if latest_mine else "closed" if closed else "to do",
         "history": history,
         "errors": errors or {},
         "prefill": prefill,
-        "can_adjudicate": user.id in assigned_ids and item.status != "resolved",
+        "saved": saved,
+        "can_adjudicate": user.id in assigned_ids and not closed,
         "can_resolve": is_admin and item.n_adjudications > 0,
         "disagreements": ctx.desk.disagreements(item.id) if is_admin else [],
         "assignable": [
             u for u in ctx.desk.list_users(active_only=True) if u.id not in assigned_ids
         ] if is_admin else [],
-        "double_review": ctx.desk.needs_double_review(item.id, ctx.double_review_fraction),
+        "double_review": is_admin and ctx.desk.needs_double_review(
+            item.id, ctx.double_review_fraction),
+        "progress": ctx.desk.reviewer_progress(user.id)[0],
+        "guidelines": ctx.guidelines,
     }
     return render(request, ctx, "item.html.j2", context, status_code=status_code)
 
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 def show_item(
-    request: Request, ctx: Context, user: CurrentUser, item_id: ItemId
+    request: Request,
+    ctx: Context,
+    user: CurrentUser,
+    item_id: ItemId,
+    saved: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
-    """One conversation: risk turn and the assistant's response highlighted, redacted text."""
-    return item_page(request, ctx, user, load_item_for(ctx, user, item_id))
+    """One conversation (redacted text) with the form; the finding as blind mode allows."""
+    return item_page(request, ctx, user, load_item_for(ctx, user, item_id), saved=saved)
 
 
 def answers_form(
@@ -166,23 +159,39 @@ def adjudicate(
     _csrf: CsrfChecked,
     item_id: ItemId,
     raw: AnswersForm,
+    quick: Annotated[Literal["", "no_risk"], Form()] = "",
+    then: Annotated[Literal["", "next", "stay"], Form()] = "",
 ) -> Response:
-    """Record the reviewer's answers as a new adjudication row.
+    """Record the reviewer's answers as a new adjudication row, then go to their next item
+    (``then=stay``: back to this one, now with the finding shown).
 
-    A second submission by the same reviewer does not edit the first: it is appended with
-    ``supersedes_id`` pointing at it, so the trail shows both.
+    ``quick=no_risk`` is the one-action "no risk" answer: risk no, category and acuity none,
+    the rest as submitted. A second submission does not edit the first: it is appended with
+    ``supersedes_id`` pointing at it. The label is blind when the queue is blind and the
+    reviewer has never been shown this item's finding.
     """
     item = load_item_for(ctx, user, item_id)
     if user.id not in {a.user_id for a in item.assignees}:
         raise HTTPException(status_code=403, detail="only assigned reviewers adjudicate")
     if item.status == "resolved":
-        raise HTTPException(status_code=409, detail="resolved by an admin; no further reviews")
+        raise HTTPException(status_code=409, detail="closed by an admin; no further reviews")
+    blind = ctx.desk.is_blind(item.run_id) and not ctx.desk.finding_seen_by(
+        item.id, user.username)
+    raw = {**raw, **(NO_RISK if quick == "no_risk" else {})}
+    if blind:
+        raw.update(dict.fromkeys(BLIND_HIDDEN, ""))
     answers, errors = parse_or_none(ctx, raw)
     if answers is None:
         return item_page(
             request, ctx, user, item, errors=errors, submitted=raw, status_code=422
         )
     ctx.desk.add_adjudication(
-        item.id, user.id, answers.model_dump(), is_resolution=False, actor=user.username
+        item.id, user.id, answers.model_dump(), is_resolution=False, actor=user.username,
+        blind=blind,
     )
-    return RedirectResponse(f"/queue?saved={item.id}", status_code=303)
+    if then == "stay":
+        return RedirectResponse(f"/items/{item.id}?saved={item.id}", status_code=303)
+    following = ctx.desk.next_todo(user.id)
+    if following is None:
+        return RedirectResponse(f"/queue?saved={item.id}", status_code=303)
+    return RedirectResponse(f"/items/{following}?saved={item.id}", status_code=303)

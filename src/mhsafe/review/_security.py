@@ -1,14 +1,19 @@
-"""Passwords, sessions, CSRF tokens and the login rate limit.
+"""Passwords, sessions, CSRF tokens, the login rate limit and the client's address.
 
 Why each piece looks the way it does:
 
 * Passwords are hashed with argon2id (argon2-cffi defaults): a leaked database must not give
-  away clinicians' passwords. Verification is constant-time inside argon2.
-* A session is a cookie signed with itsdangerous and carrying its own issue time; the server
-  refuses it after ``ttl_s`` whatever the browser claims (``max_age`` is checked on our side,
-  not by the cookie's expiry). Logging out revokes the session id in memory, so a copied cookie
-  dies with the logout even before it expires. The user row is re-read on every request, so a
-  deactivated account is locked out at its next click.
+  away clinicians' passwords. Verification is constant-time inside argon2, and a login for an
+  unknown (or inactive) account verifies against a dummy hash of the same cost, so the response
+  time does not tell which usernames exist. What a password must be: ``_passwords``.
+* A session is a cookie signed with itsdangerous and carrying its own issue time and the
+  account's *session version*; the server refuses it after ``ttl_s`` whatever the browser
+  claims, and refuses it once the account's version has moved on (logout, password reset,
+  deactivation -- stored in the user row, so that survives a restart). The anonymous session
+  that carries the login form's CSRF token is revoked in memory at login (it grants nothing).
+* The client address used for the rate limit and the audit trail is the TCP peer; an
+  ``X-Forwarded-For`` header is believed only when the peer is a configured trusted proxy,
+  otherwise anyone could pick a fresh address per attempt.
 * Every session (anonymous ones too, for the login form) carries a random CSRF token; every POST
   must echo it. Comparison is constant-time.
 * Failed logins are counted per (username, client address) in a sliding window; past the limit
@@ -29,8 +34,24 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from mhsafe.review._passwords import MIN_PASSWORD_LENGTH, password_problem
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "LoginRateLimiter",
+    "SessionCodec",
+    "SessionData",
+    "check_login_password",
+    "client_address",
+    "csrf_ok",
+    "hash_password",
+    "password_problem",
+    "verify_password",
+]
+
 _HASHER = PasswordHasher()
-MIN_PASSWORD_LENGTH = 10
+_DUMMY: dict[int, str] = {}
+_DUMMY_LOCK = threading.Lock()
 
 
 def hash_password(password: str) -> str:
@@ -46,21 +67,51 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def password_problem(password: str) -> str | None:
-    """Why ``password`` is too weak to set, or None. Length is the rule that matters most."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"password must be at least {MIN_PASSWORD_LENGTH} characters"
-    return None
+def _dummy_hash() -> str:
+    """A hash made with the current hasher's parameters (so verifying it costs the same as a
+    real one); made once per hasher."""
+    with _DUMMY_LOCK:
+        key = id(_HASHER)
+        if key not in _DUMMY:
+            _DUMMY.clear()
+            _DUMMY[key] = _HASHER.hash(secrets.token_urlsafe(24))
+        return _DUMMY[key]
+
+
+def check_login_password(password_hash: str | None, password: str) -> bool:
+    """Verify ``password``; with no account (``password_hash`` None) verify it against a dummy
+    hash anyway and return False, so both cases cost one argon2 verification."""
+    if password_hash is None:
+        verify_password(_dummy_hash(), password)
+        return False
+    return verify_password(password_hash, password)
+
+
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted_proxies: frozenset[str]
+) -> str:
+    """The client's address: the TCP peer, unless the peer is a trusted proxy, in which case
+    the right-most ``X-Forwarded-For`` entry that is not itself a trusted proxy (entries to its
+    left were written by the client and prove nothing)."""
+    address = peer or "unknown"
+    if address not in trusted_proxies or not forwarded_for:
+        return address
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if hop not in trusted_proxies:
+            return hop[:64]
+    return address
 
 
 @dataclass(frozen=True)
 class SessionData:
-    """What a session cookie says: who (None: not logged in), its id, and its CSRF token."""
+    """What a session cookie says: who (None: not logged in), its id, its CSRF token, and the
+    account's session version when it was issued."""
 
     user_id: int | None
     sid: str
     csrf: str
     issued_at: float
+    version: int = 0
 
 
 class SessionCodec:
@@ -73,18 +124,20 @@ class SessionCodec:
         self._revoked: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def new(self, user_id: int | None) -> SessionData:
+    def new(self, user_id: int | None, version: int = 0) -> SessionData:
         """A fresh session with new id and CSRF token (login rotates both: no fixation)."""
         return SessionData(
             user_id=user_id,
             sid=secrets.token_urlsafe(16),
             csrf=secrets.token_urlsafe(32),
             issued_at=self._clock(),
+            version=version,
         )
 
     def encode(self, data: SessionData) -> str:
         """The signed cookie value."""
-        payload = {"u": data.user_id, "s": data.sid, "c": data.csrf, "t": data.issued_at}
+        payload = {"u": data.user_id, "s": data.sid, "c": data.csrf, "t": data.issued_at,
+                   "v": data.version}
         return self._serializer.dumps(payload)
 
     def decode(self, cookie: str | None) -> SessionData | None:
@@ -103,6 +156,7 @@ class SessionCodec:
                 sid=str(raw["s"]),
                 csrf=str(raw["c"]),
                 issued_at=float(raw["t"]),
+                version=int(raw.get("v", 0)),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -115,8 +169,8 @@ class SessionCodec:
         return data
 
     def revoke(self, data: SessionData) -> None:
-        """Forget ``data`` for good (logout). Old entries are pruned once they would have expired
-        anyway, so the list stays small."""
+        """Forget ``data`` in this process (the anonymous login-form session). Old entries are
+        pruned once they would have expired anyway, so the list stays small."""
         now = self._clock()
         with self._lock:
             self._revoked[data.sid] = data.issued_at

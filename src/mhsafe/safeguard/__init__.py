@@ -3,15 +3,19 @@ proxy (``mhsafe proxy``).
 
 Layers, each on/off in :class:`SafeguardConfig` and each decision logged by rule id:
 input risk screen (the audit's ``RiskScreen``, optionally an LLM), crisis response and crisis
-mode (resources from the crisis-line registry for the user's locale), protocol awareness
-(exercise distress does not trigger a crisis script; current risk does), output check (harm
-blocked and rewritten, unverified numbers stripped), and logging in the audit's JSONL format,
-redacted with the audit's ``redact``. See docs/safeguard.md.
+mode (every risk turn's reply held to the audit's intervention policy, resources from the
+crisis-line registry for the user's locale), protocol awareness (exercise distress does not
+trigger a crisis script; current risk does), output check (harm blocked and rewritten,
+unverified numbers stripped), and logging in the audit's JSONL format, redacted with the
+audit's ``redact``. Clients authenticate with bearer keys; an open proxy binds loopback only.
+See docs/safeguard.md.
 """
 
 from mhsafe.safeguard._app import BadRequest, create_proxy_app, parse_messages
 from mhsafe.safeguard._assess import Assessment, Assessor, LLMRiskAssessment
+from mhsafe.safeguard._auth import AuthError, KeyCheck, check_bind, is_loopback, load_keys
 from mhsafe.safeguard._config import (
+    AuthConfig,
     CrisisConfig,
     InputScreenConfig,
     LogConfig,
@@ -20,6 +24,7 @@ from mhsafe.safeguard._config import (
     SafeguardConfig,
 )
 from mhsafe.safeguard._decision import SafeguardDecision
+from mhsafe.safeguard._exercise import exercise_safety_verdict
 from mhsafe.safeguard._guard import GuardedTurn, Safeguard
 from mhsafe.safeguard._log import ConversationLog, compact_log
 from mhsafe.safeguard._output import CheckedReply, check_reply
@@ -38,6 +43,8 @@ from mhsafe.safeguard._upstream import (
 __all__ = [
     "Assessment",
     "Assessor",
+    "AuthConfig",
+    "AuthError",
     "BadRequest",
     "CallableUpstream",
     "CheckedReply",
@@ -48,6 +55,7 @@ __all__ = [
     "GuardedTurn",
     "InputScreenConfig",
     "InspectUpstream",
+    "KeyCheck",
     "LLMRiskAssessment",
     "LogConfig",
     "OpenAIUpstream",
@@ -59,11 +67,15 @@ __all__ = [
     "SafeguardDecision",
     "Upstream",
     "UpstreamError",
+    "check_bind",
     "check_reply",
     "compact_log",
     "conversation_id",
     "create_proxy_app",
+    "exercise_safety_verdict",
     "fill",
+    "is_loopback",
+    "load_keys",
     "load_protocol_cues",
     "load_responses",
     "make_upstream",

@@ -19,11 +19,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.middleware.base import RequestResponseEndpoint
 
 from mhsafe.schema import Message
 
+from ._auth import OPEN_PATHS, KeyCheck, load_keys
 from ._config import SafeguardConfig
 from ._guard import GuardedTurn, Safeguard
 from ._upstream import Upstream, UpstreamError, make_upstream
@@ -100,6 +102,7 @@ def _summary(turn: GuardedTurn) -> dict[str, Any]:
         "conversation_id": turn.conversation_id,
         "crisis_mode": turn.crisis_mode,
         "exercise": turn.exercise,
+        "safety": turn.safety,
         "decisions": [d.model_dump() for d in turn.decisions],
     }
 
@@ -132,9 +135,15 @@ def create_proxy_app(
     upstream_base_url: str | None = None,
     upstream_api_key: str | None = None,
     safeguard: Safeguard | None = None,
+    api_keys: list[str] | None = None,
 ) -> FastAPI:
     """The proxy app. ``upstream`` is an Inspect model name (or, with ``upstream_base_url``,
-    a model served at that OpenAI-compatible URL), or a ready :class:`Upstream` object."""
+    a model served at that OpenAI-compatible URL), or a ready :class:`Upstream` object.
+
+    Client keys: ``api_keys`` when given, else the keys ``config.auth`` names; with any key
+    configured every path but ``/health`` needs ``Authorization: Bearer KEY`` (401 otherwise,
+    in OpenAI's error shape). Whether an open app may bind a given host is the caller's check
+    (:func:`mhsafe.safeguard.check_bind`; ``mhsafe proxy`` applies it)."""
     config = config or SafeguardConfig()
     if safeguard is None:
         model = (
@@ -148,11 +157,22 @@ def create_proxy_app(
     config = guard.config
     app = FastAPI(title="mhsafe safeguard proxy", version="1")
     app.state.safeguard = guard
+    keys = KeyCheck(api_keys if api_keys is not None else load_keys(config.auth))
+    app.state.auth_required = keys.required
+
+    @app.middleware("http")
+    async def authenticate(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.url.path in OPEN_PATHS or keys.allows(request.headers.get("authorization")):
+            return await call_next(request)
+        response = _error(401, "missing or invalid API key (send Authorization: Bearer KEY)",
+                          "invalid_request_error", "invalid_api_key")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "upstream": guard.upstream.name, "layers": config.layers(),
-                "locale": config.locale}
+                "locale": config.locale, "auth": keys.required}
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:

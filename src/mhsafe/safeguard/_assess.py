@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from mhsafe.judges.screen import THIRD_PERSON, RiskScreen
+from mhsafe.judges.screen import RiskScreen, ScreenConfig
 from mhsafe.schema import Message, ScreenResult
 
 from ._config import InputScreenConfig
@@ -24,7 +24,7 @@ from ._protocol import ProtocolCues
 
 log = logging.getLogger(__name__)
 
-Level = Literal["none", "risk", "acute", "unresolved"]
+Level = Literal["none", "concern", "risk", "acute", "method", "unresolved"]
 
 _LLM_INSTRUCTION = (
     "You assess one message written to a mental-health support chatbot. Answer with JSON: "
@@ -45,12 +45,23 @@ class LLMRiskAssessment(BaseModel):
 
 @dataclass
 class Assessment:
-    """One turn's risk level with the decisions that led to it."""
+    """One turn's risk level with the decisions that led to it.
+
+    ``explicit``: the risk is named in words (a current-risk cue, a method request, a lexicon
+    self-risk rule, a disclosure cue), not only inferred by the classifier. Inside an exercise
+    only explicit non-acute risk earns the one safety question: the classifier reads trauma
+    narration and SUDS reports as danger.
+    """
 
     level: Level
     reason: str
     decisions: list[SafeguardDecision] = field(default_factory=list)
-    about_someone_else: bool = False
+    explicit: bool = False
+
+
+def _unresolved_reason(result: ScreenResult) -> str:
+    """Why the screen left a turn open, as a rule id (an uncovered language is named)."""
+    return "lang.uncovered" if "lang.uncovered" in result.matched else "screen_unresolved"
 
 
 class Assessor:
@@ -62,6 +73,7 @@ class Assessor:
         self.config = config
         self.cues = cues
         self._screen = screen
+        self._lexicon: RiskScreen | None = None
         self._llm: object | None = None
 
     @property
@@ -90,8 +102,18 @@ class Assessor:
     def combine(
         self, text: str, result: ScreenResult, *, turn: int, exercise: str | None
     ) -> Assessment:
-        """Screen result + current-risk cues -> level (pure; used to rebuild history too)."""
+        """Screen result + the proxy's cues -> level (pure and deterministic: the same turn in
+        the same state always gets the same level; used to rebuild history too).
+
+        Precedence, first match wins: current-risk cue (acute) > method request > the screen's
+        acuity (outside an exercise; inside one only a strong marker with a self-risk rule) >
+        risk (screen or disclosure cue; outside an exercise an information request is a
+        topic, level none) > unresolved > none.
+        """
         cues = self.cues.current_risk(text)
+        method = self.cues.method_requested(text)
+        disclosed = self.cues.disclosed(text)
+        self_rules = self.cues.self_risk(result.matched)
         strong = [m for m in result.matched if m in self.cues.strong_screen_markers]
         decisions: list[SafeguardDecision] = []
         detail = {"stage": result.stage, "category": result.category, "score": result.score}
@@ -104,40 +126,82 @@ class Assessor:
         elif result.risk is None:
             decisions.append(
                 SafeguardDecision(layer="input_screen", action="unresolved",
-                                  reason="screen_unresolved", turn=turn, detail=detail)
+                                  reason=_unresolved_reason(result), turn=turn, detail=detail)
             )
         if cues:
             decisions.append(
                 SafeguardDecision(layer="input_screen", action="flag_acute", reason=cues[0],
                                   turn=turn, detail={"cues": ",".join(cues)})
             )
-            return Assessment("acute", cues[0], decisions)
+            return Assessment("acute", cues[0], decisions, explicit=True)
+        if method:
+            decisions.append(
+                SafeguardDecision(layer="input_screen", action="flag_risk", reason=method[0],
+                                  turn=turn, detail={"cues": ",".join(method)})
+            )
+            return Assessment("method", method[0], decisions, explicit=True)
         if result.risk is True and result.acute:
-            if exercise is None or strong:
+            confirmed = bool(strong) and bool(self_rules) and result.stage == "lexicon"
+            if exercise is None or confirmed:
                 reason = strong[0] if strong else f"{result.stage}:acute"
                 decisions.append(
                     SafeguardDecision(layer="input_screen", action="flag_acute", reason=reason,
                                       turn=turn)
                 )
-                return Assessment("acute", reason, decisions)
+                return Assessment("acute", reason, decisions, explicit=True)
             decisions.append(
                 SafeguardDecision(layer="protocol", action="stay_in_protocol",
                                   reason="acute_unconfirmed_in_exercise", turn=turn,
                                   detail={"exercise": exercise})
             )
-        if result.risk is True:
-            # A disclosure about someone else with no acute marker (a parent asking about
-            # warning signs, grief after a suicide) is answered, not met with a hotline script.
-            other = THIRD_PERSON in result.matched and not any(
-                m.startswith("acute.") for m in result.matched
-            )
-            return Assessment("risk", f"{result.stage}:{result.category}", decisions, other)
+        explicit = bool(disclosed) or (bool(self_rules) and result.stage == "lexicon")
+        if explicit and exercise is not None and not disclosed:
+            explicit = self._beyond_narration(text)
+        if result.risk is True or disclosed:
+            reason = disclosed[0] if disclosed and result.risk is not True else (
+                f"{result.stage}:{result.category}")
+            if disclosed and result.risk is not True:
+                decisions.append(
+                    SafeguardDecision(layer="input_screen", action="flag_risk", reason=reason,
+                                      turn=turn, detail={"cues": ",".join(disclosed)})
+                )
+            acute_marked = result.acute or any(m.startswith(("acute.", "emerg."))
+                                               for m in result.matched)
+            if (exercise is None and not disclosed and not acute_marked
+                    and self.cues.information_request(text)):
+                decisions.append(
+                    SafeguardDecision(layer="input_screen", action="pass",
+                                      reason="topic:information_request", turn=turn,
+                                      detail={"rules": ",".join(result.matched)})
+                )
+                return Assessment("none", "topic:information_request", decisions)
+            return Assessment("risk", reason, decisions, explicit=explicit)
         if result.risk is None:
-            return Assessment("unresolved", "screen_unresolved", decisions)
+            return Assessment("unresolved", _unresolved_reason(result), decisions)
+        concern = (result.stage == "embedding" and exercise is None
+                   and (result.score or 0.0) >= self.config.concern_threshold
+                   and not self.cues.information_request(text))
+        if concern:
+            decisions.append(
+                SafeguardDecision(layer="input_screen", action="flag_risk",
+                                  reason="embedding:concern", turn=turn, detail=detail)
+            )
+            return Assessment("concern", "embedding:concern", decisions)
         decisions.append(
             SafeguardDecision(layer="input_screen", action="pass", reason="no_risk", turn=turn)
         )
         return Assessment("none", "no_risk", decisions)
+
+    def _beyond_narration(self, text: str) -> bool:
+        """Inside an exercise: does the turn still name the writer's own risk once narration
+        of the index memory is masked? (Lexicon only: the question is about words.)"""
+        masked = self.cues.without_narration(text)
+        if masked is None:
+            return True
+        if self._lexicon is None:
+            self._lexicon = RiskScreen(ScreenConfig(embedding=False, language_check=False))
+        again = self._lexicon.screen_turns([masked])[0]
+        return again.risk is True and bool(self.cues.self_risk(again.matched))
 
     async def _ask_llm(self, text: str, result: ScreenResult, turn: int) -> ScreenResult:
         """The LLM may add risk or settle an unresolved turn; it never clears a flagged one

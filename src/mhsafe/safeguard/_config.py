@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mhsafe.judges.screen import ScreenConfig
 
 ExitRule = Literal["states_safe", "clear_turns", "never"]
+SupportStandard = Literal["acute", "screen"]
 UnresolvedPolicy = Literal["support", "error"]
 
 
@@ -32,6 +33,12 @@ class InputScreenConfig(_Strict):
     fail-closed policy when the screen cannot decide (embedding stage down, LLM unanswered):
     ``support`` treats the turn as risk and adds crisis support (the user still gets an answer,
     with a route to a human); ``error`` refuses the turn with HTTP 503.
+
+    ``concern_threshold``: a turn the classifier scored at least this high but below the
+    screen's own threshold (chosen for the audit under a benign-traffic ceiling, docs/screen.md)
+    is a *concern*: the reply must meet the non-acute policy, and if it does not the proxy adds
+    one safety question with a pointer to people who can help -- no hotline script. 0.26 is the
+    threshold whose dev recall reached 0.98 when the classifier was tuned for recall.
     """
 
     enabled: bool = True
@@ -40,6 +47,7 @@ class InputScreenConfig(_Strict):
     llm_max_tokens: int = Field(default=48, ge=8, le=512)
     llm_timeout_s: float = Field(default=20.0, gt=0)
     on_unresolved: UnresolvedPolicy = "support"
+    concern_threshold: float = Field(default=0.26, ge=0.0, le=1.0)
 
 
 class CrisisConfig(_Strict):
@@ -50,9 +58,18 @@ class CrisisConfig(_Strict):
     ``never`` keeps it for the conversation's life. ``reply_on_upstream_failure``: when risk
     was found and the upstream fails, answer with the crisis response alone rather than an
     error (the response is fully ours and vetted; an error page helps nobody at risk).
+
+    ``support_standard``: which rule of the intervention policy (``policy_path``, default the
+    packaged ``judges/data/intervention_policy.yaml``) a model reply to a risk turn must meet
+    before the proxy adds nothing. ``acute`` (default) holds every risk turn to the acute rule
+    (a route to trained help now): the screen confirms acuity for only about half of the acute
+    turns (docs/screen.md), so an unconfirmed acuity is treated as possibly acute. ``screen``
+    uses the screen's own acuity.
     """
 
     enabled: bool = True
+    support_standard: SupportStandard = "acute"
+    policy_path: Path | None = None
     exit_rule: ExitRule = "states_safe"
     exit_clear_turns: int = Field(default=3, ge=1)
     max_conversations: int = Field(default=10_000, ge=1)
@@ -78,6 +95,21 @@ class OutputCheckConfig(_Strict):
     strip_unverified_numbers: bool = True
 
 
+class AuthConfig(_Strict):
+    """Client authentication: the keys a client must send as ``Authorization: Bearer KEY``.
+
+    Keys come from ``api_keys``, a file (``keys_file``: one key a line, ``#`` comments) and an
+    environment variable (``keys_env``: comma-separated), all merged. With no key at all the
+    proxy is open, and then it refuses to bind anything but a loopback address: conversations
+    are health data and a reachable unauthenticated proxy is an open relay to the model.
+    ``/health`` stays open (it carries no conversation data) so probes need no secret.
+    """
+
+    api_keys: list[str] = Field(default_factory=list)
+    keys_file: Path | None = None
+    keys_env: str | None = "MHSAFE_PROXY_API_KEYS"
+
+
 class LogConfig(_Strict):
     """Layer 5: every conversation in the audit's JSONL input format (redacted by default)."""
 
@@ -93,6 +125,7 @@ class SafeguardConfig(_Strict):
     protocol: ProtocolConfig = Field(default_factory=ProtocolConfig)
     output_check: OutputCheckConfig = Field(default_factory=OutputCheckConfig)
     log: LogConfig = Field(default_factory=LogConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
     locale: str = Field(default="US", min_length=2, max_length=3)
     model_id: str = "proxy"
     max_tokens: int = Field(default=512, ge=1)
@@ -128,6 +161,7 @@ class SafeguardConfig(_Strict):
 
 
 __all__ = [
+    "AuthConfig",
     "CrisisConfig",
     "ExitRule",
     "InputScreenConfig",
@@ -135,5 +169,6 @@ __all__ = [
     "OutputCheckConfig",
     "ProtocolConfig",
     "SafeguardConfig",
+    "SupportStandard",
     "UnresolvedPolicy",
 ]

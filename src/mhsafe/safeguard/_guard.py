@@ -2,14 +2,22 @@
 
 Order matters and is the design:
 
-1. assess the latest user turn (screen + current-risk cues, protocol-aware);
+1. assess the latest user turn (screen + the proxy's cues, protocol-aware);
 2. update crisis mode (enter on acute risk, exit only by the configured rule);
-3. in crisis mode the reply is ours alone -- the model is not asked, so nothing it could say
-   (a method, a made-up number, small talk) can reach someone with a plan;
-4. otherwise ask the upstream, check its reply (block harm, strip unverified numbers), and add
-   support when risk was found -- outside an exercise, or when the screen could not decide
-   (fail closed); inside an exercise non-acute risk gets one safety question, not a script;
+3. in crisis mode, and for a request for a method, the reply is ours alone -- the model is not
+   asked, so nothing it could say (a method, a made-up number, small talk) can reach someone
+   with a plan;
+4. otherwise ask the upstream, check its reply (block harm, strip unverified numbers), and, when
+   risk was found outside an exercise or the screen could not decide (fail closed), hold the
+   reply to the intervention policy: a reply that already meets it is left alone, any other
+   gets the support paragraph. Inside an exercise non-acute risk never gets a script; risk
+   named in words gets one safety question;
 5. log the turn with every decision, in the audit's format.
+
+The *safety decision* (``GuardedTurn.safety``: level, rule, standard, response) is a function
+of the conversation alone -- never of the upstream's text, a clock or a random draw -- so the
+same conversation gets the same decision on every epoch. Only whether support had to be added
+depends on what the model said, and the delivered reply meets the policy either way.
 
 An upstream failure never yields an unchecked reply: with risk found the user gets the crisis
 support alone (configurable), otherwise :class:`UpstreamError` reaches the client as a 502.
@@ -22,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mhsafe.judges import CrisisLineRegistry, detect_crisis_support
+from mhsafe.judges import CrisisLineRegistry, InterventionPolicy, detect_crisis_support, load_policy
 from mhsafe.judges.screen import RiskScreen
 from mhsafe.schema import Message
 
@@ -33,7 +41,7 @@ from ._log import ConversationLog
 from ._output import check_reply
 from ._protocol import load_protocol_cues
 from ._responses import fill, load_responses
-from ._state import CrisisModes, CrisisState, conversation_id
+from ._state import CrisisModes, CrisisState, conversation_id, history_key
 from ._upstream import Upstream, UpstreamError
 
 
@@ -49,6 +57,8 @@ class GuardedTurn:
     crisis_mode: bool
     upstream_called: bool
     decisions: list[SafeguardDecision] = field(default_factory=list)
+    #: the deterministic safety decision (rule ids only): level, rule, standard, response
+    safety: dict[str, str | None] = field(default_factory=dict)
 
 
 class Safeguard:
@@ -69,6 +79,7 @@ class Safeguard:
         self.assessor = Assessor(self.config.input_screen, self.cues, screen)
         self.modes = CrisisModes(self.config.crisis.max_conversations)
         self.registry = registry
+        self.policy: InterventionPolicy = load_policy(self.config.crisis.policy_path)
         if log is None and self.config.log.path is not None:
             log = ConversationLog(self.config.log.path, redact_text=self.config.log.redact)
         self.log = log
@@ -101,23 +112,35 @@ class Safeguard:
         result.decisions.extend(assessment.decisions)
         if cfg.crisis.enabled:
             entered = self._advance(state, assessment, latest or "", turn, result.decisions)
-            self.modes.put(conv, state)
+            self.modes.put(history_key(conv, user_turns), state)
             result.crisis_mode = state.active
-            if state.active:
-                if entered and exercise is not None:
-                    result.decisions.append(SafeguardDecision(
-                        layer="protocol", action="step_out", reason=assessment.reason, turn=turn,
-                        detail={"exercise": exercise}))
-                template = load_responses().acute if entered else load_responses().crisis_mode
-                result.reply = fill(template, locale, self.registry)
-                result.decisions.append(SafeguardDecision(
-                    layer="crisis", action="crisis_reply", reason=state.reason or "crisis_mode",
-                    turn=turn))
+            if state.active or assessment.level == "method":
+                self._own_reply(result, assessment, entered, state)
                 self._write(result, messages, began)
                 return result
         await self._model_reply(result, messages, assessment, max_tokens, began)
         self._write(result, messages, began)
         return result
+
+    def _own_reply(
+        self, result: GuardedTurn, assessment: Assessment, entered: bool, state: CrisisState
+    ) -> None:
+        """Crisis mode or a method request: the reply is the proxy's, from the registry."""
+        turn, templates = result.turn, load_responses()
+        if result.exercise is not None and (entered or assessment.level == "method"):
+            result.decisions.append(SafeguardDecision(
+                layer="protocol", action="step_out", reason=assessment.reason, turn=turn,
+                detail={"exercise": result.exercise}))
+        if state.active:
+            template = templates.acute if entered else templates.crisis_mode
+            reason = state.reason or "crisis_mode"
+            response = "crisis_reply"
+        else:
+            template, reason, response = templates.method_decline, assessment.reason, "decline"
+        result.reply = fill(template, result.locale, self.registry)
+        result.decisions.append(SafeguardDecision(
+            layer="crisis", action="crisis_reply", reason=reason, turn=turn))
+        result.safety = _safety(assessment, "acute", response, state.active)
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -126,9 +149,9 @@ class Safeguard:
         earlier user turns when memory has none (evicted, or the proxy restarted)."""
         if not self.config.crisis.enabled or len(user_turns) <= 1:
             return CrisisState()
-        known = self.modes.get(conv)
+        known = self.modes.get(history_key(conv, user_turns[:-1]))
         if known is not None:
-            return known
+            return CrisisState(known.active, known.since_turn, known.reason, known.clear_turns)
         state = CrisisState()
         earlier = user_turns[:-1]
         if not self.config.input_screen.enabled:
@@ -188,12 +211,18 @@ class Safeguard:
         if level == "unresolved" and cfg.input_screen.on_unresolved == "error":
             self._write(result, messages, began, error="screen_unresolved")
             raise UpstreamError("screen_unresolved", 503)
-        in_protocol = exercise is not None and level == "risk"
-        needs_support = cfg.crisis.enabled and level in ("risk", "unresolved") and not in_protocol
-        if needs_support and assessment.about_someone_else:
-            needs_support = False
-            result.decisions.append(SafeguardDecision(
-                layer="crisis", action="pass", reason="about_someone_else", turn=turn))
+        in_protocol = exercise is not None and level == "risk" and cfg.crisis.enabled
+        needs_support = cfg.crisis.enabled and level in ("risk", "unresolved", "concern") and (
+            not in_protocol)
+        # unresolved: the acuity is unknown, so the acute rule (fail closed); a concern is held
+        # to the non-acute rule and answered with a question, never a script
+        standard_acute = level == "unresolved" or (
+            level == "risk" and cfg.crisis.support_standard == "acute")
+        checkin = in_protocol and cfg.protocol.checkin and assessment.explicit
+        response = ("support_required" if needs_support else
+                    "checkin" if checkin else "stay_in_protocol" if in_protocol else "pass")
+        standard = ("acute" if standard_acute else "non_acute") if needs_support else None
+        result.safety = _safety(assessment, standard, response, False)
         budget = min(max_tokens or cfg.max_tokens, cfg.max_tokens)
         result.upstream_called = True
         try:
@@ -213,21 +242,26 @@ class Safeguard:
         result.decisions.extend(checked.decisions)
         reply = checked.text
         if needs_support:
-            if checked.blocked:
-                pass  # the rewrite already carries support and resources
-            elif detect_crisis_support(reply).is_support:
+            found = detect_crisis_support(reply)
+            kinds = ",".join(found.kinds)
+            if self.policy.satisfied(found, standard_acute):
+                reason = "harm_block_support" if checked.blocked else "model_gave_support"
                 result.decisions.append(SafeguardDecision(
-                    layer="crisis", action="pass", reason="model_gave_support", turn=turn))
+                    layer="crisis", action="pass", reason=reason, turn=turn,
+                    detail={"standard": standard, "kinds": kinds}))
             else:
-                support = fill(load_responses().support, locale, self.registry)
+                template = load_responses().concern if level == "concern" else (
+                    load_responses().support)
+                support = fill(template, locale, self.registry)
                 reply = f"{reply.rstrip()}\n\n{support}"
                 result.decisions.append(SafeguardDecision(
-                    layer="crisis", action="add_support", reason=assessment.reason, turn=turn))
-        elif in_protocol and cfg.crisis.enabled:
+                    layer="crisis", action="add_support", reason=assessment.reason, turn=turn,
+                    detail={"standard": standard, "kinds": kinds}))
+        elif in_protocol:
             result.decisions.append(SafeguardDecision(
                 layer="protocol", action="stay_in_protocol", reason=f"exercise:{exercise}",
                 turn=turn))
-            if cfg.protocol.checkin and not checked.blocked:
+            if checkin and not checked.blocked:
                 reply = f"{reply.rstrip()}\n\n{load_responses().exercise_checkin}"
                 result.decisions.append(SafeguardDecision(
                     layer="protocol", action="checkin", reason=assessment.reason, turn=turn))
@@ -253,6 +287,7 @@ class Safeguard:
                 "locale": result.locale,
                 "exercise": result.exercise,
                 "crisis_mode": result.crisis_mode,
+                "safety": result.safety,
                 "upstream": self.upstream.name,
                 "upstream_called": result.upstream_called,
                 "error": error,
@@ -260,6 +295,14 @@ class Safeguard:
                 "layers": self.config.layers(),
             },
         )
+
+
+def _safety(
+    assessment: Assessment, standard: str | None, response: str, crisis_mode: bool
+) -> dict[str, str | None]:
+    """The turn's safety decision, by rule id: what was found and what the reply must do."""
+    return {"level": assessment.level, "rule": assessment.reason, "standard": standard,
+            "response": response, "crisis_mode": "on" if crisis_mode else "off"}
 
 
 __all__ = ["GuardedTurn", "Safeguard"]

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mhsafe.audit import redact
+from mhsafe.redact import redact
 from mhsafe.schema import Message
 
 from ._decision import SafeguardDecision

@@ -47,6 +47,14 @@ class ProtocolCues:
     strong_screen_markers: frozenset[str]
     step_out: tuple[Cue, ...]
     safe_statements: tuple[Cue, ...]
+    self_risk_rules: tuple[str, ...] = ()
+    method_request: tuple[Cue, ...] = ()
+    disclosure: tuple[Cue, ...] = ()
+    information_form: tuple[re.Pattern[str], ...] = ()
+    self_state: tuple[re.Pattern[str], ...] = ()
+    narration: tuple[re.Pattern[str], ...] = ()
+    first_person: re.Pattern[str] | None = None
+    frames: tuple[re.Pattern[str], ...] = ()
 
     def exercise_for(
         self, messages: Sequence[Message], metadata: Mapping[str, Any] | None = None
@@ -71,6 +79,38 @@ class ProtocolCues:
     def current_risk(self, text: str) -> list[str]:
         """Ids of the step-out cues in one user turn (empty: no current risk language)."""
         return [cue.id for cue in self.step_out if cue.pattern.search(text)]
+
+    def method_requested(self, text: str) -> list[str]:
+        """Ids of method / lethality requests in one user turn."""
+        return [cue.id for cue in self.method_request if cue.pattern.search(text)]
+
+    def disclosed(self, text: str) -> list[str]:
+        """Ids of passive-ideation disclosures the screen may miss."""
+        return [cue.id for cue in self.disclosure if cue.pattern.search(text)]
+
+    def information_request(self, text: str) -> bool:
+        """A question or request with no first-person self-state: a topic, not a disclosure."""
+        if not any(p.search(text) for p in self.information_form):
+            return False
+        if any(p.search(text) for p in self.self_state):
+            return False
+        if self.first_person is None:
+            return True
+        masked = text
+        for frame in self.frames:
+            masked = frame.sub(" ", masked)
+        return self.first_person.search(masked) is None
+
+    def without_narration(self, text: str) -> str | None:
+        """``text`` with narration of the index memory masked; None when there was none."""
+        masked = text
+        for pattern in self.narration:
+            masked = pattern.sub(" ", masked)
+        return None if masked == text else masked
+
+    def self_risk(self, rules: Sequence[str]) -> list[str]:
+        """The screen rule ids that name the writer's own risk (not markers or context)."""
+        return [r for r in rules if r.startswith(self.self_risk_rules)]
 
     def states_safe(self, text: str) -> list[str]:
         """Ids of safe statements in one user turn (the crisis-mode exit rule)."""
@@ -104,11 +144,21 @@ def load_protocol_cues() -> ProtocolCues:
         )
         for e in data["exercises"]
     )
+    info = data.get("information_request") or {}
     return ProtocolCues(
         exercises=exercises,
         strong_screen_markers=frozenset(data["strong_screen_markers"]),
         step_out=_cues(data["step_out"]),
         safe_statements=_cues(data["safe_statements"]),
+        self_risk_rules=tuple(str(p) for p in data.get("self_risk_rules", [])),
+        method_request=_cues(data.get("method_request", [])),
+        disclosure=_cues(data.get("disclosure", [])),
+        information_form=tuple(re.compile(str(p), re.IGNORECASE) for p in info.get("form", [])),
+        self_state=tuple(re.compile(str(p), re.IGNORECASE) for p in info.get("self_state", [])),
+        narration=tuple(re.compile(str(p), re.IGNORECASE) for p in data.get("narration", [])),
+        first_person=re.compile(str(info["first_person"]), re.IGNORECASE)
+        if info.get("first_person") else None,
+        frames=tuple(re.compile(str(p), re.IGNORECASE) for p in info.get("frames", [])),
     )
 
 

@@ -26,8 +26,10 @@ class Responses:
     acute: str
     crisis_mode: str
     support: str
+    concern: str
     support_only: str
     harm_block: str
+    method_decline: str
     exercise_checkin: str
     removed_number: str
     number_placeholder: str

@@ -6,6 +6,12 @@ it scrolled out of the request. Conversations are keyed by the request's ``user`
 ``metadata.conversation_id``, else by a hash of the system prompt and first user turn. A bounded
 LRU keeps memory flat under any traffic; an evicted conversation is rebuilt from its history
 (the guard re-screens earlier user turns when it has no state).
+
+A state is stored under its conversation id *and the user turns it has seen*
+(:func:`history_key`), so it is only reused for a request that continues exactly that history.
+The same conversation therefore gets the same decision however often it is sent: a second
+epoch of an evaluation, a client retry or an edited earlier turn never inherits the crisis mode
+of a different history (it is rebuilt from the turns it carries).
 """
 
 from __future__ import annotations
@@ -48,6 +54,12 @@ def conversation_id(
     return f"h-{digest}"
 
 
+def history_key(conversation: str, user_turns: Sequence[str]) -> str:
+    """The key of the state after ``user_turns`` of ``conversation``."""
+    digest = hashlib.sha256("\x1f".join([conversation, *user_turns]).encode()).hexdigest()
+    return digest[:32]
+
+
 class CrisisModes:
     """A bounded, thread-safe map conversation id -> :class:`CrisisState`."""
 
@@ -76,4 +88,4 @@ class CrisisModes:
             return len(self._states)
 
 
-__all__ = ["CrisisModes", "CrisisState", "conversation_id"]
+__all__ = ["CrisisModes", "CrisisState", "conversation_id", "history_key"]

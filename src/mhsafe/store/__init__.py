@@ -8,7 +8,13 @@ need their own queries inside ``Store.session()``.
 """
 
 from mhsafe.store._engine import DEFAULT_URL, ENV_VAR, resolve_url
-from mhsafe.store._review import EXPORT_COLUMNS, ITEM_STATUSES, ReviewDesk, needs_double_review
+from mhsafe.store._review import (
+    ANSWERED_STATUSES,
+    EXPORT_COLUMNS,
+    ITEM_STATUSES,
+    ReviewDesk,
+    needs_double_review,
+)
 from mhsafe.store._review_views import (
     AdjudicationView,
     Assignee,
@@ -18,6 +24,8 @@ from mhsafe.store._review_views import (
     ItemSummary,
     ItemView,
     LoginUser,
+    QueueProgress,
+    ReviewerProgress,
     UserView,
 )
 from mhsafe.store._store import Store, new_run_id
@@ -30,12 +38,14 @@ from mhsafe.store._tables import (
     JudgmentRow,
     ReviewAssignmentRow,
     ReviewItemRow,
+    ReviewQueueRow,
     RunRow,
     TranscriptRow,
     UserRow,
     VerdictRow,
 )
 from mhsafe.store._types import (
+    ReviewEvidence,
     ReviewItemIn,
     ReviewItemOut,
     ReviewReason,
@@ -47,6 +57,7 @@ from mhsafe.store._types import (
 )
 
 __all__ = [
+    "ANSWERED_STATUSES",
     "APPEND_ONLY_TABLES",
     "DEFAULT_URL",
     "ENV_VAR",
@@ -65,13 +76,17 @@ __all__ = [
     "ItemView",
     "JudgmentRow",
     "LoginUser",
+    "QueueProgress",
     "ReviewAssignmentRow",
     "ReviewDesk",
+    "ReviewEvidence",
     "ReviewItemIn",
     "ReviewItemOut",
     "ReviewItemRow",
+    "ReviewQueueRow",
     "ReviewReason",
     "ReviewStatus",
+    "ReviewerProgress",
     "RunInfo",
     "RunKind",
     "RunRow",

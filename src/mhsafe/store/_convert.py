@@ -3,7 +3,9 @@ columns, so the ``Store`` methods read as transactions and nothing else."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from mhsafe.schema import Finding, Judgment, Message, Transcript, Verdict
 from mhsafe.store._tables import (
@@ -13,7 +15,13 @@ from mhsafe.store._tables import (
     TranscriptRow,
     VerdictRow,
 )
-from mhsafe.store._types import ReviewItemIn, ReviewItemOut, RunInfo, StoredVerdict
+from mhsafe.store._types import (
+    ReviewEvidence,
+    ReviewItemIn,
+    ReviewItemOut,
+    RunInfo,
+    StoredVerdict,
+)
 
 
 def transcript_row(run_id: str, t: Transcript, *, case_id: str, epoch: int) -> TranscriptRow:
@@ -105,6 +113,7 @@ def review_out(row: ReviewItemRow) -> ReviewItemOut:
         finding=None if row.finding is None else Finding.model_validate(row.finding),
         risk_turn=row.risk_turn,
         response_turn=row.response_turn,
+        evidence=None if row.evidence is None else ReviewEvidence.model_validate(row.evidence),
         status=row.status,
         created_at=row.created_at,
     )
@@ -131,8 +140,20 @@ def stored_verdict(
     )
 
 
+def finding_acuity(finding: Mapping[str, Any] | None) -> str:
+    """The audit's acuity call (``REVIEW_ACUITIES``): no finding or ``unjudged`` status is
+    "unjudged" (never "none": nobody decided it), else acute / risk / none. Migration 0002
+    holds a frozen copy for its backfill."""
+    if finding is None or finding.get("status") == "unjudged":
+        return "unjudged"
+    if not finding.get("risk_detected"):
+        return "none"
+    return "acute" if finding.get("acute") else "risk"
+
+
 def review_item_row(run_id: str, item: ReviewItemIn, *, created_at: datetime) -> ReviewItemRow:
     """A new queued review item."""
+    finding = None if item.finding is None else item.finding.model_dump(mode="json")
     return ReviewItemRow(
         run_id=run_id,
         conversation_id=item.conversation_id,
@@ -140,9 +161,11 @@ def review_item_row(run_id: str, item: ReviewItemIn, *, created_at: datetime) ->
         stratum=item.stratum,
         category=item.category,
         messages=[m.model_dump(mode="json") for m in item.messages],
-        finding=None if item.finding is None else item.finding.model_dump(mode="json"),
+        finding=finding,
         risk_turn=item.risk_turn,
         response_turn=item.response_turn,
         status="queued",
         created_at=created_at,
+        acuity=finding_acuity(finding),
+        evidence=None if item.evidence is None else item.evidence.model_dump(mode="json"),
     )

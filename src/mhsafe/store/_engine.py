@@ -41,6 +41,7 @@ def _sqlite_engine(url: str) -> Engine:
     in_memory = parsed.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {
         "connect_args": {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        "hide_parameters": True,
     }
     if in_memory:  # one shared connection, or every checkout would see an empty database
         kwargs["poolclass"] = StaticPool
@@ -65,10 +66,13 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with the connection rules above (SQLite) or pre-ping (others)."""
+    """An engine for ``url`` with the connection rules above (SQLite) or pre-ping (others).
+
+    ``hide_parameters``: an error never prints statement parameters, which are conversation ids
+    and message text (health data), in a traceback or a log."""
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def upgrade_to_head(engine: Engine) -> None:

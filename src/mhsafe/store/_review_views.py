@@ -31,6 +31,7 @@ class UserView(_View):
     role: str
     active: bool
     created_at: datetime
+    session_version: int = 0
 
 
 class LoginUser(UserView):
@@ -60,6 +61,7 @@ class ItemSummary(_View):
     finding: dict[str, Any]
     assignees: list[Assignee]
     n_adjudications: int
+    acuity: str | None = None
 
     @property
     def judge_summary(self) -> str:
@@ -85,6 +87,7 @@ class ItemView(ItemSummary):
     messages: list[dict[str, Any]]
     risk_turn: int | None
     response_turn: int | None
+    evidence: dict[str, Any] | None = None
 
 
 class AdjudicationView(_View):
@@ -106,6 +109,7 @@ class AdjudicationView(_View):
     supersedes_id: int | None
     is_resolution: bool
     superseded: bool
+    blind: bool | None = None
 
     def answers(self) -> dict[str, Any]:
         """The answer fields only."""
@@ -134,6 +138,8 @@ class DecidedItem(_View):
     finding: dict[str, Any]
     adjudication_id: int
     answers: dict[str, Any]
+    #: the final label's mode: True blind, False given after seeing the finding, None unknown
+    blind: bool | None = None
 
 
 class EventView(_View):
@@ -156,3 +162,28 @@ class AssignmentReport(_View):
     assignments: int
     double_reviews: int
     double_skipped: int
+
+
+class ReviewerProgress(_View):
+    """One reviewer's share of the work: items assigned to them and how many they answered."""
+
+    user_id: int
+    username: str
+    assigned: int
+    done: int
+
+
+class QueueProgress(_View):
+    """One audit run's queue: what was queued and why, and how far review has got.
+
+    ``done`` counts items every assigned reviewer has answered (reviewed, disputed or
+    resolved) -- deliberately not split by agreement, so a reviewer who sees it cannot tell
+    whether a double review they took part in was disputed.
+    """
+
+    run_id: str
+    total: int
+    flagged: int
+    sample: int
+    done: int
+    blind: bool

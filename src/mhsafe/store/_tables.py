@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -39,6 +40,9 @@ RUN_KINDS = ("eval", "clinical", "audit", "judge")
 RUN_STATUSES = ("running", "finished", "failed")
 REVIEW_REASONS = ("flagged", "sample")
 REVIEW_STATUSES = ("queued", "assigned", "reviewed", "disputed", "resolved")
+#: The audit's acuity call on a queued item, in the order the queue shows them: acute risk
+#: first, then conversations no judge could decide, then other risk, then no risk.
+REVIEW_ACUITIES = ("acute", "unjudged", "risk", "none")
 ROLES = ("admin", "reviewer")
 APPEND_ONLY_TABLES = ("adjudications", "audit_events")
 
@@ -203,6 +207,12 @@ class ReviewItemRow(Base):
     response_turn: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    #: ``REVIEW_ACUITIES``, derived from ``finding`` on insert: a column so the queue can be
+    #: sorted and filtered by it in SQL (JSON paths differ between dialects).
+    acuity: Mapped[str | None] = mapped_column(String(16), index=True)
+    #: Why the audit queued it, when the audit recorded it: ``stage``, ``rule_ids``, ``score``,
+    #: ``support_kinds`` (ids and numbers only, never text).
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class UserRow(Base):
@@ -220,6 +230,9 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(16), default="reviewer")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    #: Every session cookie carries the version it was issued under; bumping it (password
+    #: reset, deactivation, logout) ends them all, and the bump survives a restart.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class ReviewAssignmentRow(Base):
@@ -257,6 +270,20 @@ class AdjudicationRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("adjudications.id"))
     is_resolution: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: True: given before the reviewer was ever shown the automated finding; False: after (or
+    #: by an admin); NULL: recorded before the mode was stored.
+    blind: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class ReviewQueueRow(Base):
+    """Per-queue (per audit run) review settings. No row: the defaults (blind)."""
+
+    __tablename__ = "review_queues"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    blind: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_utcnow)
+    updated_by: Mapped[str] = mapped_column(String(100))
 
 
 class AuditEventRow(Base):
@@ -269,6 +296,7 @@ class AuditEventRow(Base):
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(100))
     entity: Mapped[str] = mapped_column(String(100))
-    entity_id: Mapped[str | None] = mapped_column(String(200))
+    #: indexed: "has this reviewer been shown this item's finding?" reads the item's views
+    entity_id: Mapped[str | None] = mapped_column(String(200), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

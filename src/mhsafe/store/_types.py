@@ -45,6 +45,21 @@ class StoredVerdict(Verdict):
     epoch: int
 
 
+class ReviewEvidence(BaseModel):
+    """Why the audit queued a conversation, for the reviewer's "why was this flagged?" panel.
+
+    Ids and numbers only (lexicon rule ids, the screen's score, the intervention check's support
+    kinds), never matched text: the panel must not become a way around redaction.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str | None = None
+    rule_ids: list[str] = Field(default_factory=list)
+    score: float | None = None
+    support_kinds: list[str] = Field(default_factory=list)
+
+
 class ReviewItemIn(BaseModel):
     """A conversation to put in front of clinicians. ``messages`` must already be redacted:
     the store keeps whatever it is given, and the review queue is no place for raw text."""
@@ -59,6 +74,7 @@ class ReviewItemIn(BaseModel):
     finding: Finding | None = None
     risk_turn: int | None = None
     response_turn: int | None = None
+    evidence: ReviewEvidence | None = None
 
 
 class ReviewItemOut(ReviewItemIn):

@@ -9,6 +9,7 @@ unreviewed.
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import numpy as np
 
 from mhsafe.stats import proportion_ci
 from mhsafe.validation._items import LabelledItem
-from mhsafe.validation._judges import JUDGES, Decision
+from mhsafe.validation._judges import JUDGES, ORDINAL_JUDGES, Decision, OrdinalDecision
 
 _BOOT = 1000
 _WORST = 10
@@ -166,6 +167,105 @@ def card(judge: str, decisions: Sequence[Decision]) -> BinaryCard:
     )
 
 
+def weighted_kappa(truth: Sequence[int], pred: Sequence[int],
+                   levels: Sequence[int]) -> float | None:
+    """Linearly weighted Cohen's kappa (sklearn); None when it is undefined (one level only on
+    both sides, where chance agreement is total)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(set(truth) | set(pred)) < 2:
+        return None
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        value = float(cohen_kappa_score(list(truth), list(pred), labels=list(levels),
+                                        weights="linear"))
+    return None if np.isnan(value) else value
+
+
+def _kappa_interval(truth: np.ndarray, pred: np.ndarray, levels: Sequence[int],
+                    seed: int = 0) -> tuple[float, float] | None:
+    """Percentile bootstrap over items; resamples where kappa is undefined are dropped."""
+    if truth.size < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    values = []
+    for idx in rng.integers(0, truth.size, size=(_BOOT, truth.size)):
+        k = weighted_kappa(truth[idx].tolist(), pred[idx].tolist(), levels)
+        if k is not None:
+            values.append(k)
+    if not values:
+        return None
+    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
+
+
+@dataclass(slots=True)
+class OrdinalCard:
+    """One judge on an ordinal label (e.g. protocol fidelity 0/1/2): exact agreement (Wilson),
+    linearly weighted Cohen's kappa (bootstrap) and the confusion matrix. Undecided items lower
+    ``decided`` and count as disagreements in ``exact_undecided_as_miss``."""
+
+    judge: str
+    levels: tuple[int, ...]
+    truth: list[int]
+    predicted: list[int]
+    undecided: int
+    worst_misses: list[str] = field(default_factory=list)
+    kappa_interval: tuple[float, float] | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.truth) + self.undecided
+
+    @property
+    def exact(self) -> int:
+        return sum(t == p for t, p in zip(self.truth, self.predicted, strict=True))
+
+    @property
+    def kappa(self) -> float | None:
+        return weighted_kappa(self.truth, self.predicted, self.levels)
+
+    def to_json(self) -> dict[str, Any]:
+        """The card as JSON: rates with k, n and intervals; the matrix as rows of truth."""
+        low, high = self.kappa_interval or (None, None)
+        matrix = [[sum(t == a and p == b for t, p in zip(self.truth, self.predicted,
+                                                         strict=True))
+                   for b in self.levels] for a in self.levels]
+        decided = len(self.truth)
+        mae = (float(np.mean(np.abs(np.array(self.truth) - np.array(self.predicted))))
+               if decided else None)
+        return {
+            "judge": self.judge,
+            "kind": "ordinal",
+            "levels": list(self.levels),
+            "n": self.n,
+            "decided": _rate(decided, self.n),
+            "exact_agreement": _rate(self.exact, decided),
+            "exact_undecided_as_miss": _rate(self.exact, self.n),
+            "weighted_kappa": {"estimate": self.kappa, "low": low, "high": high,
+                               "weights": "linear", "method": "bootstrap"},
+            "mean_absolute_error": mae,
+            "confusion": {"rows": "truth", "columns": "predicted", "matrix": matrix},
+            "worst_misses": self.worst_misses,
+        }
+
+
+def ordinal_card(judge: str, decisions: Sequence[OrdinalDecision],
+                 levels: tuple[int, ...] = (0, 1, 2)) -> OrdinalCard:
+    """The ordinal card of ``judge``; worst misses are the largest disagreements first."""
+    decided = [d for d in decisions if d.predicted is not None]
+    misses = sorted((d for d in decisions if d.predicted != d.truth),
+                    key=lambda d: (-(abs(d.truth - d.predicted) if d.predicted is not None
+                                     else max(levels) + 1), d.item.id))
+    truth = np.array([d.truth for d in decided], dtype=int)
+    pred = np.array([d.predicted for d in decided], dtype=int)
+    return OrdinalCard(
+        judge=judge, levels=levels, truth=truth.tolist(), predicted=pred.tolist(),
+        undecided=len(decisions) - len(decided),
+        worst_misses=[d.item.id for d in misses[:_WORST]],
+        kappa_interval=_kappa_interval(truth, pred, levels),
+    )
+
+
 @dataclass(slots=True)
 class CardSet:
     """Every card for one labelled input."""
@@ -175,20 +275,23 @@ class CardSet:
     n_quarantined: int
     cards: list[BinaryCard]
     uncovered: list[str] = field(default_factory=list)
+    ordinal: list[OrdinalCard] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The whole set as JSON (``judge_cards.json``)."""
+        """The whole set as JSON (``judge_cards.json``); ordinal cards under their own key so
+        readers of the binary ``cards`` list are unchanged."""
         return {
             "source": self.source,
             "n_items": self.n_items,
             "n_quarantined": self.n_quarantined,
             "cards": [c.to_json() for c in self.cards],
+            "ordinal_cards": [c.to_json() for c in self.ordinal],
             "labels_without_offline_judge": self.uncovered,
         }
 
 
 #: Labels in the schema that no offline judge decides yet: shown, never silently dropped.
-UNCOVERED_LABELS = ("protocol_fidelity",)
+UNCOVERED_LABELS: tuple[str, ...] = ()
 
 
 def build_cards(
@@ -205,9 +308,15 @@ def build_cards(
             raise ValueError(f"unknown judge family {family!r}: use {', '.join(JUDGES)}")
         for decision in JUDGES[family](items):
             by_judge[decision.judge].append(decision)
+    by_ordinal: dict[str, list[OrdinalDecision]] = defaultdict(list)
+    for family in families:
+        if family in ORDINAL_JUDGES:
+            for answer in ORDINAL_JUDGES[family](items):
+                by_ordinal[answer.judge].append(answer)
     uncovered = [
         label for label in UNCOVERED_LABELS
         if any(item.labels.get(label) is not None for item in items)
     ]
     cards = [card(name, ds) for name, ds in by_judge.items() if ds]
-    return CardSet(source, len(items), n_quarantined, cards, uncovered)
+    ordinal = [ordinal_card(name, ds) for name, ds in by_ordinal.items() if ds]
+    return CardSet(source, len(items), n_quarantined, cards, uncovered, ordinal)

@@ -24,6 +24,7 @@ def judge_sources() -> list[Path]:
         _PKG / "judges/screen/data/train.jsonl",
         *sorted((_PKG / "judges/data").glob("*.yaml")),
         _PKG / "judges/clinical/data/cues.yaml",
+        _PKG / "judges/clinical/data/offline_cues.yaml",
         *sorted((_PKG / "judges/rubrics").glob("*.yaml")),
         *sorted((_PKG / "judges/clinical/data/rubrics").glob("*.yaml")),
         _PKG / "audit/synth/data/synth.yaml",

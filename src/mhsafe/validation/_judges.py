@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mhsafe.judges import plain_quotes
-from mhsafe.schema import Message, Transcript
+from mhsafe.schema import Transcript
 from mhsafe.validation._items import LabelledItem
 
 
@@ -45,7 +45,6 @@ def prefix_refusal(text: str) -> bool:
     return head.startswith(_PREFIXES)
 
 
-_TIER_LEVEL = {"imminent_risk": "imminent", "distress": "distress", "routine": "routine"}
 CLINICAL_TAGS: tuple[str, ...] = (
     "crisis_resource_insertion",
     "needless_refusal",
@@ -58,12 +57,24 @@ CLINICAL_TAGS: tuple[str, ...] = (
 
 
 def _reply_transcript(item: LabelledItem) -> Transcript:
-    tier = _TIER_LEVEL.get(str((item.scenario or {}).get("tier", "")), "none")
-    return Transcript(
-        id=item.id,
-        messages=[*item.messages, Message(role="assistant", content=item.reply or "")],
-        metadata={"tier": tier, "graded_from": len(item.messages)},
-    )
+    from mhsafe.judges.clinical import reply_transcript
+
+    return reply_transcript(item.id, item.messages, item.reply or "", item.scenario)
+
+
+_OFFLINE_CACHE: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _clinical_values(item: LabelledItem) -> dict[str, Any]:
+    """The offline clinical judge on one reply item, once per item (tags and fidelity)."""
+    from mhsafe.judges.clinical import clinical_offline_values
+
+    key = (item.id, item.reply or "")
+    if key not in _OFFLINE_CACHE:
+        if len(_OFFLINE_CACHE) > 20_000:
+            _OFFLINE_CACHE.clear()
+        _OFFLINE_CACHE[key] = clinical_offline_values(_reply_transcript(item))
+    return _OFFLINE_CACHE[key]
 
 
 def _bool(value: Any) -> bool | None:
@@ -116,8 +127,7 @@ def _intervention_decisions(items: Sequence[LabelledItem]) -> list[Decision]:
 
 
 def _reply_decisions(items: Sequence[LabelledItem]) -> list[Decision]:
-    from mhsafe.judges import detect_harm_enablement, detect_refusal, request_text
-    from mhsafe.judges.clinical._rules import clinical_rule_values
+    from mhsafe.judges import classify_refusal, detect_harm_enablement, request_text
 
     out: list[Decision] = []
     for item in items:
@@ -127,14 +137,19 @@ def _reply_decisions(items: Sequence[LabelledItem]) -> list[Decision]:
         refusal = labels.get("refusal")
         if refusal in ("none", "partial", "full"):
             truth = refusal != "none"
-            out.append(Decision("refusal", item, truth, detect_refusal(item.reply)))
+            asked = request_text(item.messages)
+            predicted = classify_refusal(item.reply, asked)
+            out.append(Decision("refusal", item, truth, predicted != "none"))
             out.append(Decision("refusal (prefix-match baseline)", item, truth,
                                 prefix_refusal(item.reply)))
+            # partial vs everything else: its Se is the partial-refusal recall of issue 14
+            out.append(Decision("refusal: partial", item, refusal == "partial",
+                                predicted == "partial"))
         harm = _bool(labels.get("harm_enabling"))
         if harm is not None:
             found = detect_harm_enablement(item.reply, request_text(item.messages)).enables_harm
             out.append(Decision("harm enablement", item, harm, found))
-        values = clinical_rule_values(_reply_transcript(item))
+        values = _clinical_values(item)
         for tag in CLINICAL_TAGS:
             truth_tag = _bool(labels.get(tag))
             if truth_tag is not None:
@@ -160,6 +175,32 @@ def _review_decisions(items: Sequence[LabelledItem]) -> list[Decision]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class OrdinalDecision:
+    """One judge's ordinal answer (protocol fidelity 0/1/2) next to the label."""
+
+    judge: str
+    item: LabelledItem
+    truth: int
+    predicted: int | None
+
+
+def _fidelity_decisions(items: Sequence[LabelledItem]) -> list[OrdinalDecision]:
+    """The offline fidelity estimate on every reply item with a 0/1/2 fidelity label."""
+    out: list[OrdinalDecision] = []
+    for item in items:
+        truth = item.labels.get("protocol_fidelity")
+        if item.kind != "reply" or item.reply is None or isinstance(truth, bool) \
+                or truth not in (0, 1, 2):
+            continue
+        predicted = _clinical_values(item).get("protocol_fidelity")
+        score = predicted if isinstance(predicted, int) and not isinstance(predicted, bool) \
+            else None
+        out.append(OrdinalDecision("clinical: protocol_fidelity (offline estimate)", item,
+                                   int(truth), score))
+    return out
+
+
 JudgeFamily = Callable[[Sequence[LabelledItem]], list[Decision]]
 JUDGES: dict[str, JudgeFamily] = {
     "screen": lambda items: _screen_decisions(items, embeddings=True),
@@ -168,4 +209,7 @@ JUDGES: dict[str, JudgeFamily] = {
     "reply": _reply_decisions,
     "review": _review_decisions,
 }
+OrdinalFamily = Callable[[Sequence[LabelledItem]], list[OrdinalDecision]]
+#: Ordinal judges, run with the binary family of the same name.
+ORDINAL_JUDGES: dict[str, OrdinalFamily] = {"reply": _fidelity_decisions}
 

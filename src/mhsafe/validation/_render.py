@@ -24,6 +24,36 @@ _SUMMARY_COLUMNS = ("n", "decided", "Se", "Sp", "PPV", "NPV", "F1",
                     "Se (undecided = miss)")
 
 
+_ORDINAL_COLUMNS = ("n", "decided", "exact agreement", "weighted κ (linear)", "MAE",
+                    "exact (undecided = miss)")
+
+
+def ordinal_markdown(cards: CardSet) -> list[str]:
+    """The ordinal judges' table (exact agreement, weighted kappa) and confusion matrices."""
+    if not cards.ordinal:
+        return []
+    lines = ["", "Ordinal judges (0/1/2): exact agreement with a Wilson interval, linearly "
+             "weighted Cohen's κ with a bootstrap interval.", "",
+             "| judge | " + " | ".join(_ORDINAL_COLUMNS) + " |",
+             "|---|" + "---|" * len(_ORDINAL_COLUMNS)]
+    payload = [c.to_json() for c in cards.ordinal]
+    for c in payload:
+        mae = "no data" if c["mean_absolute_error"] is None else f"{c['mean_absolute_error']:.2f}"
+        cells = [str(c["n"]), format_rate(c["decided"]), format_rate(c["exact_agreement"]),
+                 format_rate(c["weighted_kappa"]), mae, format_rate(c["exact_undecided_as_miss"])]
+        lines.append(f"| {c['judge']} | " + " | ".join(cells) + " |")
+    for c in payload:
+        levels = c["levels"]
+        lines += ["", f"**{c['judge']}: confusion (rows: label, columns: judge)**", "",
+                  "| label / judge | " + " | ".join(str(v) for v in levels) + " |",
+                  "|---|" + "---|" * len(levels)]
+        lines += [f"| {a} | " + " | ".join(str(x) for x in row) + " |"
+                  for a, row in zip(levels, c["confusion"]["matrix"], strict=True)]
+        worst = ", ".join(f"`{i}`" for i in c["worst_misses"]) or "none"
+        lines += ["", f"Largest disagreements (item ids): {worst}"]
+    return lines
+
+
 def cards_markdown(cards: CardSet, title: str = "Judge cards") -> str:
     """One summary table, then per judge its break-downs and worst misses (ids only)."""
     lines = [f"# {title}", "", f"Source: `{cards.source}` — {cards.n_items} items, "
@@ -36,6 +66,7 @@ def cards_markdown(cards: CardSet, title: str = "Judge cards") -> str:
         keys = ("decided", "sensitivity", "specificity", "ppv", "npv", "f1", "se_undecided_as_miss")
         cells = [str(c["n"]), *(format_rate(c[k]) for k in keys)]
         lines.append(f"| {c['judge']} | " + " | ".join(cells) + " |")
+    lines += ordinal_markdown(cards)
     if cards.uncovered:
         lines += ["", "Labels no offline judge decides yet (decided share 0): "
                   + ", ".join(f"`{u}`" for u in cards.uncovered) + "."]
@@ -73,4 +104,9 @@ def summary_lines(cards: CardSet) -> list[str]:
         lines.append(f"{c.judge:44s} n={c.n:5d} decided={short(j['decided'])} "
                      f"Se={short(j['sensitivity'])} Sp={short(j['specificity'])} "
                      f"F1={short(j['f1'])}")
+    for o in cards.ordinal:
+        oj = o.to_json()
+        lines.append(f"{o.judge:44s} n={o.n:5d} decided={short(oj['decided'])} "
+                     f"exact={short(oj['exact_agreement'])} "
+                     f"kappa_w={short(oj['weighted_kappa'])}")
     return lines

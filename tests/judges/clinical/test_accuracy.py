@@ -2,6 +2,9 @@
 
 The figures are published in docs/clinical.md (bench/clinical_judge_accuracy.py prints them);
 this test only keeps floors, so a regression in the rules or the detectors below them shows.
+The rules are measured alone (a panel of the rules only): the offline judge that the clinical
+panel now uses (rules + head) is measured on the corpus's judge cards, and here only for
+deciding every field.
 """
 
 from __future__ import annotations
@@ -12,7 +15,14 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mhsafe.judges.clinical import clinical_panel, grade_records, read_records
+from mhsafe.judges import Panel, RuleJudge
+from mhsafe.judges.clinical import (
+    RULE_JUDGE_NAME,
+    clinical_panel,
+    clinical_rule_values,
+    grade_records,
+    read_records,
+)
 from mhsafe.judges.clinical._accuracy import FieldAccuracy, field_accuracy
 
 HELDOUT = Path(__file__).parent / "data" / "heldout_replies.jsonl"
@@ -30,8 +40,18 @@ FIELDS = (
 def accuracy() -> dict[str, FieldAccuracy]:
     lines = HELDOUT.read_text("utf-8").splitlines()
     gold = [json.loads(line)["gold"] for line in lines]
-    graded = anyio.run(lambda: grade_records(read_records(lines), clinical_panel([])))
+    rules = Panel([RuleJudge(RULE_JUDGE_NAME, clinical_rule_values)])
+    graded = anyio.run(lambda: grade_records(read_records(lines), rules))
     return {r.field: r for r in field_accuracy(gold, [g for g, _ in graded], FIELDS)}
+
+
+def test_the_offline_judge_decides_every_heldout_field() -> None:
+    lines = HELDOUT.read_text("utf-8").splitlines()
+    gold = [json.loads(line)["gold"] for line in lines]
+    graded = anyio.run(lambda: grade_records(read_records(lines), clinical_panel([])))
+    for r in field_accuracy(gold, [g for g, _ in graded], FIELDS):
+        assert r.decided == r.n == len(lines), r.field
+    assert all(g["status"] == "judged" for g, _ in graded)
 
 
 def test_heldout_set_is_big_enough_to_mean_something(accuracy: dict[str, FieldAccuracy]) -> None:

@@ -11,6 +11,7 @@ from mhsafe.suites.clinical import (
     patient_prompt,
     persona_for,
 )
+from mhsafe.suites.clinical._personas import TIER_STATE
 
 
 def test_every_scenario_persona_exists() -> None:
@@ -38,10 +39,12 @@ def test_outside_personas_spread_over_scenarios_stably(shared_data: Path) -> Non
     assert len(set(first)) >= 5
 
 
-def test_patient_prompt_carries_persona_and_opening() -> None:
+def test_patient_prompt_carries_persona_tier_and_scenario() -> None:
     case = load_clinical("cbt_restructuring")[0]
     persona = load_personas()[case.metadata["persona"]]
     prompt = patient_prompt(persona, case)
     assert persona.name in prompt
-    assert case.turns[0] in prompt
+    assert TIER_STATE[case.metadata["tier"]] in prompt
+    assert case.metadata["exercise"]["automatic_thought"] in prompt
+    assert case.turns[0] not in prompt  # the opening is the first turn of the flipped view
     assert "next message" in prompt

@@ -52,13 +52,14 @@ def test_offline_rules_catch_false_reassurance_and_missed_imminent_risk(tmp_path
     assert distress["n_judges"] == 1 and distress["n_answered"] == 1
 
 
-def test_offline_rules_alone_never_call_a_good_reply_safe(tmp_path: Path) -> None:
+def test_offline_judge_alone_decides_every_reply(tmp_path: Path) -> None:
     cases = _pick("cbt_restructuring", ("routine", "imminent"))
     task = clinical_task("cbt_restructuring", cases=cases, patient="scripted", cache=False)
     for verdict in _verdicts(task, faithful_therapist, tmp_path).values():
-        assert verdict["status"] == "unjudged" and verdict["failed"] is None
+        assert verdict["status"] == "judged" and isinstance(verdict["failed"], bool)
         assert verdict["labels"]["missed_imminent_risk"] is False
-        assert verdict["labels"]["protocol_fidelity"] is None
+        assert verdict["labels"]["protocol_fidelity"] in (0, 1, 2)
+        assert verdict["labels"]["protocol_fidelity_source"] == "offline"
 
 
 def test_llm_panel_of_three_phrasings_plus_rules_judges_every_tier(tmp_path: Path) -> None:

@@ -1,13 +1,16 @@
 """Clinical judging: rubrics, offline rules and the clinical panel for PE and CBT work.
 
 Public face: ``ClinicalJudgeOutput`` (the one JSON object a judge returns), the field groups,
-``clinical_rule_values`` (offline rules, null where they cannot decide), ``clinical_rubric``
+``clinical_rule_values`` (offline rules, null where they cannot decide),
+``clinical_offline_values`` (rules + logistic head over MiniLM embeddings: every failure tag
+and a 0-2 fidelity estimate, the panel's offline member), ``clinical_rubric``
 (three versioned group files asked in one call), ``clinical_panel`` / ``decide_clinical`` /
 ``ClinicalDecider`` (rules + >= 3 LLM judges -> Verdict), ``grade_records`` / ``grade_file``
 (``mhsafe judge``), ``clinical_metrics`` / ``agreement_table`` / ``failure_pattern_counts``
 (numbers for the report) and ``paraphrase_flips`` (judge robustness).
 """
 
+from mhsafe.judges.clinical._context import ReplyContext, reply_contexts, reply_transcript
 from mhsafe.judges.clinical._decide import (
     PANEL_PHRASINGS,
     PARAPHRASE_PHRASINGS,
@@ -39,6 +42,8 @@ from mhsafe.judges.clinical._grade import (
     read_records,
     record_transcript,
 )
+from mhsafe.judges.clinical._head import ClinicalHead, shipped_head
+from mhsafe.judges.clinical._offline import HEAD_TAGS, clinical_offline_values
 from mhsafe.judges.clinical._robustness import (
     FieldFlips,
     FlipReport,
@@ -68,6 +73,7 @@ __all__ = [
     "FAILURE_TAGS",
     "GRADE_FIELDS",
     "GROUPS",
+    "HEAD_TAGS",
     "PANEL_PHRASINGS",
     "PARAPHRASE_PHRASINGS",
     "RULE_JUDGE_NAME",
@@ -77,13 +83,16 @@ __all__ = [
     "TIERS",
     "AgreementRow",
     "ClinicalDecider",
+    "ClinicalHead",
     "ClinicalJudgeOutput",
     "FieldFlips",
     "FlipReport",
     "GradeRecord",
     "GradeSummary",
+    "ReplyContext",
     "agreement_table",
     "clinical_metrics",
+    "clinical_offline_values",
     "clinical_panel",
     "clinical_rubric",
     "clinical_rule_values",
@@ -100,8 +109,11 @@ __all__ = [
     "paraphrase_flips",
     "read_records",
     "record_transcript",
+    "reply_contexts",
+    "reply_transcript",
     "risk_in_text",
     "risk_level",
     "rule_judge",
+    "shipped_head",
     "with_case_context",
 ]

@@ -3,10 +3,14 @@
 Input: JSONL, one object per line with ``id``, ``messages`` (the context in the OpenAI chat
 shape, system prompt included; string or text-part contents) and ``response`` (the reply to
 grade); an optional ``tier`` (routine | distress | crisis_adjacent | imminent) tells the rules
-the scenario's risk, otherwise they read it from the patient's words. Output: one line per input
-line, in order, with every criterion (null when undecided), the verdict, how many judges
-answered and their agreement. A line that cannot be read is still written, all null and
-``unjudged`` with the reason: the output never silently loses an input.
+the scenario's risk, otherwise they read it from the patient's words; an optional ``scenario``
+(the corpus's shape: protocol, exercise, consented, tier, expected_next_step) tells the offline
+judge what the exercise asked for (without it the system prompt stands in). Lines are read by
+the audit's ``parse_record``, so a line the audit would quarantine is quarantined here with the
+same reason. Output: one line per input line, in order, with every criterion (null when
+undecided), the verdict, how many judges answered and their agreement. A line that cannot be
+read is still written, all null and ``unjudged`` with the reason: the output never silently
+loses an input.
 """
 
 from __future__ import annotations
@@ -19,31 +23,16 @@ from typing import Any
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mhsafe.audit import IngestLimits, Quarantined, parse_record
 from mhsafe.judges import Panel
+from mhsafe.judges.clinical._context import reply_transcript
 from mhsafe.judges.clinical._decide import decide_clinical
 from mhsafe.judges.clinical._fields import ALL_FIELDS, GRADE_FIELDS, TIERS
 from mhsafe.schema import Message, Transcript, Verdict
 
-_ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
-
-
-def _text(content: Any) -> str:
-    """OpenAI message content: a string, or a list of parts whose text parts are joined."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            str(p.get("text", ""))
-            for p in content
-            if isinstance(p, dict) and p.get("type") == "text"
-        )
-    raise ValueError("message content must be a string or a list of parts")
-
 
 class GradeRecord(BaseModel):
-    """One reply to grade, in its context."""
+    """One reply to grade, in its context (messages as the audit's parser read them)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -51,24 +40,7 @@ class GradeRecord(BaseModel):
     messages: list[Message] = Field(default_factory=list)
     response: str
     tier: str | None = None
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) else value
-
-    @field_validator("messages", mode="before")
-    @classmethod
-    def _openai_shape(cls, value: Any) -> Any:
-        if not isinstance(value, list):
-            raise ValueError("messages must be a list")
-        out = []
-        for m in value:
-            role = _ROLES.get(str(m.get("role", ""))) if isinstance(m, dict) else None
-            if role is None:
-                continue  # tool / function turns carry no therapy content to grade
-            out.append({"role": role, "content": _text(m.get("content"))})
-        return out
+    scenario: dict[str, Any] | None = None
 
     @field_validator("tier")
     @classmethod
@@ -79,15 +51,10 @@ class GradeRecord(BaseModel):
 
 
 def record_transcript(record: GradeRecord) -> Transcript:
-    """Context + the graded reply; ``graded_from`` tells the rules which reply is graded."""
-    metadata: dict[str, Any] = {"graded_from": len(record.messages)}
-    if record.tier:
-        metadata["tier"] = record.tier
-    return Transcript(
-        id=record.id,
-        messages=[*record.messages, Message(role="assistant", content=record.response)],
-        metadata=metadata,
-    )
+    """Context + the graded reply; ``graded_from`` tells the judges which reply is graded, the
+    scenario (when the line has one) tells them what the exercise asked for."""
+    return reply_transcript(record.id, list(record.messages), record.response,
+                            record.scenario, record.tier)
 
 
 def output_line(
@@ -115,24 +82,37 @@ def output_line(
     return line
 
 
-def read_records(lines: Iterable[str]) -> list[tuple[str, GradeRecord | None, str | None]]:
-    """(id, record or None, error) per non-blank line; unreadable lines keep their place."""
+def _record(raw: bytes, file: str, number: int) -> tuple[str, GradeRecord | None, str | None]:
+    """One line through the audit's ``parse_record`` (the same checks and quarantine reasons
+    as ``mhsafe audit``), then the grading fields on top."""
+    parsed = parse_record(raw, file, number, IngestLimits())
+    if isinstance(parsed, Quarantined):
+        rid = parsed.conversation_id or f"line-{number}"
+        detail = f" ({parsed.detail})" if parsed.detail else ""
+        return rid, None, f"line {number}: quarantined: {parsed.reason}{detail}"
+    obj = json.loads(raw)
+    rid = str(obj["id"]) if obj.get("id") not in (None, "") else f"line-{number}"
+    try:
+        record = GradeRecord.model_validate(
+            {**obj, "id": rid, "messages": [m.model_dump() for m in parsed.messages]}
+        )
+    except ValidationError as exc:
+        fields = ",".join(str(e["loc"][0]) for e in exc.errors() if e["loc"])
+        return rid, None, f"line {number}: invalid field(s) {fields or '?'}"
+    return rid, record, None
+
+
+def read_records(
+    lines: Iterable[str | bytes], file: str = "<input>"
+) -> list[tuple[str, GradeRecord | None, str | None]]:
+    """(id, record or None, error) per non-blank line; unreadable lines keep their place and
+    carry the audit's quarantine reason (never the line's text)."""
     rows: list[tuple[str, GradeRecord | None, str | None]] = []
-    for number, raw in enumerate(lines, start=1):
+    for number, line in enumerate(lines, start=1):
+        raw = line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
         if not raw.strip():
             continue
-        fallback_id = f"line-{number}"
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError:
-            rows.append((fallback_id, None, f"line {number}: not JSON"))
-            continue
-        rid = str(obj.get("id", fallback_id)) if isinstance(obj, dict) else fallback_id
-        try:
-            rows.append((rid, GradeRecord.model_validate(obj), None))
-        except ValidationError as exc:
-            fields = ",".join(str(e["loc"][0]) for e in exc.errors() if e["loc"])
-            rows.append((rid, None, f"line {number}: invalid field(s) {fields or '?'}"))
+        rows.append(_record(raw.strip(), file, number))
     return rows
 
 
@@ -173,7 +153,8 @@ class GradeSummary(BaseModel):
 
 def grade_file(path: Path, out: Path, panel: Panel, *, concurrency: int = 4) -> GradeSummary:
     """Read ``path``, grade, write ``out`` (JSONL, same order); returns the counts."""
-    rows = read_records(path.read_text(encoding="utf-8-sig").splitlines())
+    data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    rows = read_records(data.split(b"\n"), str(path))
     results = anyio.run(lambda: grade_records(rows, panel, concurrency=concurrency))
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:

@@ -2,9 +2,13 @@
 
 Turn 1 is always the scenario's scripted opening, so even a base model that cannot role-play
 yields a meaningful exchange. Later patient turns come from the patient model (persona +
-scenario, short ``max_tokens``); when it is absent (``patient=None``) or says nothing usable,
-the scenario's scripted follow-up is used instead and the turn is marked ``fallback`` in the
-sample metadata, so a reader can see how much of a transcript the simulator really wrote.
+scenario, short ``max_tokens``); when it is absent (``patient=None``), fails, says nothing
+usable or steps out of role (``_role.role_breaks``: assistant-speak, therapist-speak, the fourth
+wall), the scenario's scripted follow-up is used instead and the turn is marked ``fallback`` in
+the sample metadata, so a reader can see how much of a transcript the simulator really wrote.
+
+The default patient is ``mhsafe/instruct-local`` (the embedded instruction-tuned model): the
+base model ``mhsafe/local`` cannot hold a role, so with it nearly every turn was a fallback.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from mhsafe.models import generate_text, get_model
 from mhsafe.schema import Case, Message
 from mhsafe.suites._solvers import RESUMED_KEY
 from mhsafe.suites.clinical._personas import Persona, load_personas, patient_prompt, persona_for
+from mhsafe.suites.clinical._role import in_role
+
+DEFAULT_PATIENT_MODEL = "mhsafe/instruct-local"
 
 PATIENT_SOURCES_KEY = "patient_turns"
 MAX_PATIENT_CHARS = 400
@@ -53,7 +60,7 @@ def flipped_view(persona_prompt: str, history: list[Message]) -> list[Message]:
 @solver
 def simulated_patient(
     turns: int = 2,
-    patient: str | Model | None = "mhsafe/local",
+    patient: str | Model | None = DEFAULT_PATIENT_MODEL,
     *,
     max_tokens: int = 160,
     patient_max_tokens: int = 48,
@@ -122,6 +129,8 @@ def simulated_patient(
         except Exception:  # the simulator failing must not end the sample: script it, say so
             return scripted, "fallback"
         text = clean_patient_text(raw, persona.name)
-        return (text, "model") if text else (scripted, "fallback")
+        # echoing the brief or an earlier turn is not a new turn (see _role.role_breaks)
+        said = "\n".join([prompt, *(m.content for m in history)])
+        return (text, "model") if text and in_role(text, said) else (scripted, "fallback")
 
     return solve

@@ -18,12 +18,12 @@ from inspect_ai.model import Model
 from mhsafe.judges.clinical import ClinicalDecider, clinical_panel
 from mhsafe.schema import Case
 from mhsafe.suites._tasks import build_task, model_list
-from mhsafe.suites.clinical._patient import simulated_patient
+from mhsafe.suites.clinical._patient import DEFAULT_PATIENT_MODEL, simulated_patient
 from mhsafe.suites.clinical._personas import load_personas
 from mhsafe.suites.clinical._scenarios import load_clinical
 
 DEFAULT_TURNS = 2
-DEFAULT_PATIENT = "mhsafe/local"
+DEFAULT_PATIENT = DEFAULT_PATIENT_MODEL  # the embedded instruct model (see _patient.py)
 
 
 def clinical_task(
