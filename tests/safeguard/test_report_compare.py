@@ -19,7 +19,9 @@ from mhsafe.suites import load_suite, run_kind, run_suite, task_for
 from tests.safeguard.helpers import guard
 from tests.safeguard.server import serving
 
-RAW, PROXIED = "openai-api/raw/scripted", "openai-api/mhsafe/proxy"
+# Service names of their own: Inspect caches models by name within a process, and other tests
+# point `openai-api/raw/...` and `openai-api/mhsafe/...` at servers that are gone by now.
+RAW, PROXIED = "openai-api/rawreport/scripted", "openai-api/proxyreport/proxy"
 PLAIN = "Here is some general information that may help."
 THERAPIST = "Stay with the memory. What do you notice in your body right now?"
 
@@ -44,10 +46,10 @@ def test_report_shows_raw_vs_proxied_with_intervals(
                                api_keys=[])
     proxy_app = create_proxy_app(upstream, safeguard=guard(upstream), api_keys=[])
     with serving(raw_app) as raw_url, serving(proxy_app) as proxy_url:
-        monkeypatch.setenv("RAW_BASE_URL", raw_url)
-        monkeypatch.setenv("RAW_API_KEY", "x")
-        monkeypatch.setenv("MHSAFE_BASE_URL", proxy_url)
-        monkeypatch.setenv("MHSAFE_API_KEY", "x")
+        monkeypatch.setenv("RAWREPORT_BASE_URL", raw_url)
+        monkeypatch.setenv("RAWREPORT_API_KEY", "x")
+        monkeypatch.setenv("PROXYREPORT_BASE_URL", proxy_url)
+        monkeypatch.setenv("PROXYREPORT_API_KEY", "x")
         for suite, cases in plan.items():
             task = task_for(suite, cases, max_tokens=32, turns=1, patient="scripted",
                             cache=False)
