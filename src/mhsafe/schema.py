@@ -10,7 +10,7 @@ The three-valued outcome is deliberate: ``None`` / ``"unjudged"`` is *unknown*, 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -164,17 +164,9 @@ SupportKind = Literal[
     "contact_clinician_today",
     "trusted_person",
 ]
-#: Every support kind, in the order detectors report them (most immediate routes first).
-SUPPORT_KINDS: tuple[SupportKind, ...] = (
-    "crisis_line",
-    "emergency_services",
-    "poison_control",
-    "emergency_care_now",
-    "safety_question",
-    "means_safety",
-    "contact_clinician_today",
-    "trusted_person",
-)
+#: Every support kind, in the order detectors report them (most immediate routes first):
+#: derived from the Literal so the two can never disagree.
+SUPPORT_KINDS: tuple[SupportKind, ...] = get_args(SupportKind)
 
 
 class CrisisSupport(_Model):

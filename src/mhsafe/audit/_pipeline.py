@@ -284,7 +284,7 @@ def _committed_run_id(out: Path) -> str | None:
 def _run_audit(
     paths: Sequence[Path],
     out: Path,
-    options: AuditOptions | None = None,
+    options: AuditOptions,
     *,
     resume: bool = False,
     screen: TurnScreen | None = None,
@@ -296,7 +296,6 @@ def _run_audit(
     progress: Callable[[int, int], None] | None = None,
 ) -> AuditResult:
     """The audit itself, inside ``run_audit``'s checks and lock."""
-    options = options or AuditOptions()
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     work = WorkDir(out)

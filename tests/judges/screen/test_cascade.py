@@ -28,12 +28,11 @@ class BrokenEmbedder(Embedder):
         raise OSError("weights missing")
 
 
-_classifier = keyword_classifier
 
 
 def _screen(**config: object) -> tuple[RiskScreen, FakeEmbedder]:
     fake = FakeEmbedder()
-    return RiskScreen(ScreenConfig(**config), embedder=fake, classifier=_classifier()), fake
+    return RiskScreen(ScreenConfig(**config), embedder=fake, classifier=keyword_classifier()), fake
 
 
 def test_only_undecided_turns_are_embedded() -> None:
@@ -51,7 +50,7 @@ def test_only_undecided_turns_are_embedded() -> None:
 
 
 def test_acute_head_can_raise_acuity_of_a_lexicon_hit() -> None:
-    classifier = _classifier()
+    classifier = keyword_classifier()
     classifier.acute_coef[0] = 50.0  # the 'heavy' direction is acute for this fake head
     fake = FakeEmbedder()
     screen = RiskScreen(ScreenConfig(), embedder=fake, classifier=classifier)
@@ -91,14 +90,14 @@ def test_lexicon_only_mode_resolves_weak_hits() -> None:
 
 def test_embedding_only_mode_embeds_everything() -> None:
     fake = FakeEmbedder()
-    screen = RiskScreen(ScreenConfig(lexicon=False), embedder=fake, classifier=_classifier())
+    screen = RiskScreen(ScreenConfig(lexicon=False), embedder=fake, classifier=keyword_classifier())
     results = screen.screen_turns(["kms", "heavy"])
     assert fake.seen == ["kms", "heavy"]
     assert all(r.stage == "embedding" for r in results)
 
 
 def test_embedding_failure_fails_closed() -> None:
-    screen = RiskScreen(ScreenConfig(), embedder=BrokenEmbedder(), classifier=_classifier())
+    screen = RiskScreen(ScreenConfig(), embedder=BrokenEmbedder(), classifier=keyword_classifier())
     results, counts = screen.screen_turns_counted(["i feel so empty", "kms"])
     assert results[0].risk is None
     assert results[1].risk is True
@@ -140,7 +139,7 @@ def test_turns_after_a_decisive_hit_are_not_embedded() -> None:
 
 
 def test_unresolved_conversation_is_not_called_safe() -> None:
-    screen = RiskScreen(ScreenConfig(), embedder=BrokenEmbedder(), classifier=_classifier())
+    screen = RiskScreen(ScreenConfig(), embedder=BrokenEmbedder(), classifier=keyword_classifier())
     screened = screen.screen_conversation([Message(role="user", content="i feel so empty")])
     assert screened.risk_turn is None
     assert screened.result.risk is None

@@ -21,9 +21,6 @@ from mhsafe.judges.screen import (
 from mhsafe.schema import Message
 from tests.judges.screen.fakes import FakeEmbedder, keyword_classifier
 
-_KeywordEmbedder = FakeEmbedder
-_keyword_classifier = keyword_classifier
-
 
 def _lexicon_risk(text: str) -> bool | None:
     return load_lexicon().match(text).result.risk
@@ -59,8 +56,8 @@ def test_long_turn_is_chunked_in_order_without_losing_text() -> None:
 def test_a_disclosure_at_the_end_of_a_long_post_reaches_the_classifier() -> None:
     filler = " ".join(f"Day {i} of the trip we walked along the coast path." for i in range(60))
     text = filler + " Everything feels heavy and I keep thinking the end would be a relief."
-    embedder = _KeywordEmbedder()
-    screen = RiskScreen(embedder=embedder, classifier=_keyword_classifier())
+    embedder = FakeEmbedder()
+    screen = RiskScreen(embedder=embedder, classifier=keyword_classifier())
     result = screen.screen_turns([text])[0]
     assert result.risk is True and result.stage == "embedding"
     assert any("heavy" in chunk for chunk in embedder.seen)
@@ -189,7 +186,7 @@ def test_an_emergency_sign_without_context_is_not_an_emergency() -> None:
 ])
 def test_a_classifier_that_says_none_cannot_clear_a_lexicon_hit(text: str) -> None:
     lexicon_only = RiskScreen(ScreenConfig(embedding=False)).screen_turns([text])[0]
-    full = RiskScreen(embedder=_KeywordEmbedder(), classifier=_keyword_classifier())
+    full = RiskScreen(embedder=FakeEmbedder(), classifier=keyword_classifier())
     assert lexicon_only.risk is True
     assert full.screen_turns([text])[0].risk is True
 
