@@ -4,7 +4,6 @@ test client per account. A PostgreSQL flavour of the store gets its own schema, 
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from mhsafe.review import _security, create_app, hash_password, seed_demo
 from mhsafe.store import ReviewDesk, Store, UserView
-from tests.conftest import POSTGRES_URL
+from tests.postgres import POSTGRES_URL, postgres_or_skip
 
 ADMIN = ("alice_admin", "admin-password-1")
 REVIEWER = ("rob_reviewer", "reviewer-password-1")
@@ -49,16 +48,7 @@ def login(client: TestClient, username: str, password: str) -> str:
 
 def postgres_url_or_skip() -> str:
     """The CI PostgreSQL; skipped locally when unreachable, a failure when required."""
-    engine = create_engine(POSTGRES_URL)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        if os.environ.get("MHSAFE_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL required but unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    finally:
-        engine.dispose()
+    postgres_or_skip()
     return POSTGRES_URL
 
 

@@ -10,7 +10,7 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.proportion import proportion_confint
 
 from mhsafe.review._metrics import compute_metrics
-from mhsafe.store._review import DecidedItem
+from mhsafe.store import DecidedItem
 
 
 def decided(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from mhsafe.review import demo_items, seed_demo
-from mhsafe.store import Store
-from mhsafe.store._review import ReviewDesk
+from mhsafe.store import ReviewDesk, Store
 
 
 def test_demo_items_are_schema_valid_and_cover_both_reasons() -> None:

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from mhsafe.store import ReviewItemIn, Store
-from mhsafe.store._review import (
+from mhsafe.store import (
     EXPORT_COLUMNS,
     ReviewDesk,
+    ReviewItemIn,
+    Store,
     UserView,
     needs_double_review,
 )

@@ -18,6 +18,7 @@ from mhsafe.review._deps import (
     Context,
     CsrfChecked,
     ItemId,
+    ReviewContext,
     RunId,
     UserId,
     render,
@@ -234,25 +235,28 @@ def audit_trail(
     )
 
 
+def _export(ctx: ReviewContext, admin_name: str, fmt: Literal["csv", "parquet"]) -> Response:
+    """Every adjudication row in one format; the export itself goes into the audit trail."""
+    rows = ctx.desk.export_rows()
+    ctx.desk.record_export(admin_name, fmt, len(rows))
+    body, media_type = (
+        (adjudications_csv(rows), "text/csv; charset=utf-8") if fmt == "csv"
+        else (adjudications_parquet(rows), "application/vnd.apache.parquet")
+    )
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="adjudications.{fmt}"'},
+    )
+
+
 @router.get("/export/adjudications.csv")
 def export_csv(ctx: Context, admin: AdminUser) -> Response:
     """Every adjudication row (superseded ones too, marked) as CSV."""
-    rows = ctx.desk.export_rows()
-    ctx.desk.record_export(admin.username, "csv", len(rows))
-    return Response(
-        adjudications_csv(rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="adjudications.csv"'},
-    )
+    return _export(ctx, admin.username, "csv")
 
 
 @router.get("/export/adjudications.parquet")
 def export_parquet(ctx: Context, admin: AdminUser) -> Response:
     """Every adjudication row as Parquet."""
-    rows = ctx.desk.export_rows()
-    ctx.desk.record_export(admin.username, "parquet", len(rows))
-    return Response(
-        adjudications_parquet(rows),
-        media_type="application/vnd.apache.parquet",
-        headers={"Content-Disposition": 'attachment; filename="adjudications.parquet"'},
-    )
+    return _export(ctx, admin.username, "parquet")

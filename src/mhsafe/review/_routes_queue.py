@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from mhsafe.review._deps import Context, CurrentUser, ReviewContext, render
 from mhsafe.review._workload import Workload, workload
 from mhsafe.store import ITEM_STATUSES, ItemSummary, UserView
-from mhsafe.store._review import ReviewerState
+from mhsafe.store._review_queue import ReviewerState
 
 router = APIRouter()
 

@@ -8,13 +8,9 @@ need their own queries inside ``Store.session()``.
 """
 
 from mhsafe.store._engine import DEFAULT_URL, ENV_VAR, resolve_url
-from mhsafe.store._review import (
-    ANSWERED_STATUSES,
-    EXPORT_COLUMNS,
-    ITEM_STATUSES,
-    ReviewDesk,
-    needs_double_review,
-)
+from mhsafe.store._review import ReviewDesk
+from mhsafe.store._review_adjudication import EXPORT_COLUMNS
+from mhsafe.store._review_common import ANSWERED_STATUSES, ITEM_STATUSES, needs_double_review
 from mhsafe.store._review_views import (
     AdjudicationView,
     Assignee,

@@ -17,48 +17,10 @@ status follows from its rows (queued → assigned → reviewed | disputed → re
 from __future__ import annotations
 
 from mhsafe.store._review_accounts import AccountsDesk
-from mhsafe.store._review_adjudication import EXPORT_COLUMNS, AdjudicationDesk
-from mhsafe.store._review_common import (
-    ANSWERED_STATUSES,
-    DEFAULT_COMPARED,
-    ITEM_STATUSES,
-    needs_double_review,
-)
-from mhsafe.store._review_queue import QueueDesk, ReviewerState
-from mhsafe.store._review_views import (
-    AdjudicationView,
-    Assignee,
-    AssignmentReport,
-    DecidedItem,
-    EventView,
-    ItemSummary,
-    ItemView,
-    LoginUser,
-    QueueProgress,
-    ReviewerProgress,
-    UserView,
-)
+from mhsafe.store._review_adjudication import AdjudicationDesk
+from mhsafe.store._review_queue import QueueDesk
 
-__all__ = [
-    "ANSWERED_STATUSES",
-    "DEFAULT_COMPARED",
-    "EXPORT_COLUMNS",
-    "ITEM_STATUSES",
-    "AdjudicationView",
-    "Assignee",
-    "AssignmentReport",
-    "DecidedItem",
-    "EventView",
-    "ItemSummary",
-    "ItemView",
-    "LoginUser",
-    "QueueProgress",
-    "ReviewDesk",
-    "ReviewerProgress",
-    "ReviewerState",
-    "UserView",
-    "needs_double_review",
-]
+__all__ = ["ReviewDesk"]
 
 
 class ReviewDesk(AccountsDesk, QueueDesk, AdjudicationDesk):
