@@ -6,9 +6,10 @@ tiktoken downloads its vocabulary — impossible offline. Every scripted output 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from inspect_ai.model import Model, ModelOutput, ModelUsage, get_model
+from inspect_ai.model import ChatMessage, Model, ModelOutput, ModelUsage, get_model
 
 
 def scripted_output(text: str) -> ModelOutput:
@@ -21,3 +22,13 @@ def scripted_output(text: str) -> ModelOutput:
 def scripted_model(replies: Iterable[str]) -> Model:
     """A `mockllm/model` that answers with `replies` in order, then fails loudly."""
     return get_model("mockllm/model", custom_outputs=[scripted_output(r) for r in replies])
+
+
+def responsive_model(reply: Callable[[list[ChatMessage]], str]) -> Model:
+    """A `mockllm/model` whose reply is a function of the conversation it is shown, for as
+    many calls as the test makes (not memoised: each test gets its own)."""
+
+    def respond(messages: list[ChatMessage], *_: Any) -> ModelOutput:
+        return scripted_output(reply(messages))
+
+    return get_model("mockllm/model", custom_outputs=respond, memoize=False)

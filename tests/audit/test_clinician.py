@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from mhsafe.audit import AuditOptions, apply_clinician_labels, run_audit
 from mhsafe.audit.synth import generate
 from mhsafe.judges.screen import RiskScreen, ScreenConfig
@@ -42,7 +44,9 @@ def test_adjudications_recompute_audit_estimates(tmp_path: Path) -> None:
     labels = summary["labels"]
     assert labels["sample_reviewed"] == len(sampled)
     assert labels["sample_screen_misses"] == 0
-    assert labels["unflagged_screen_miss_upper_bound"] is not None
+    # No misses in the sample: the one-sided Clopper-Pearson bound is 1 - alpha ** (1 / n).
+    assert labels["unflagged_screen_miss_upper_bound"] == pytest.approx(
+        1 - 0.05 ** (1 / len(sampled)))
     stored = store.get_run(run_id)
     assert stored is not None and stored.summary is not None
     assert stored.summary["labels"]["sample_reviewed"] == len(sampled)

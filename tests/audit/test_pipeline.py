@@ -434,7 +434,12 @@ def test_clinician_labels_give_bounds_and_corrected_prevalence(tmp_path: Path) -
 
     assert lab["unflagged_screen_miss_upper_bound"] == pytest.approx(
         beta.ppf(0.95, misses + 1, len(sampled) - misses))
-    assert lab["corrected_prevalence"] is not None
+    corrected = lab["corrected_prevalence"]
+    se, sp = lab["sensitivity"]["estimate"], lab["specificity"]["estimate"]
+    assert corrected["apparent"] == pytest.approx(
+        again.summary["risk_detected"] / again.summary["conversations_audited"])
+    assert corrected["estimate"] == pytest.approx(  # Rogan-Gladen, clipped to [0, 1]
+        min(1.0, max(0.0, (corrected["apparent"] + sp - 1) / (se + sp - 1))))
     # The findings did not change: labels only add estimates.
     assert read_jsonl(out / "findings.jsonl") == findings_before
 

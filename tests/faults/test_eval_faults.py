@@ -53,8 +53,9 @@ def test_eval_at_30_percent_faults_judges_or_unjudges_every_item(
     wanted = {c.id for c in load_suite("suicide_risk")[:n]}
     assert {v.case_id for v in verdicts} == wanted  # none lost, none doubled
     assert len(verdicts) == n
-    assert all(v.status in ("judged", "unjudged") for v in verdicts)
-    assert all(v.failed is None for v in verdicts if v.status == "unjudged")
+    # A verdict has a pass/fail exactly when it was judged; an unjudged one says why.
+    assert all((v.failed is None) == (v.status == "unjudged") for v in verdicts)
+    assert all(v.reason for v in verdicts if v.status == "unjudged")
     # The server really misbehaved, in more than one way.
     faults = {k: v for k, v in stats.items() if k != "ok"}
     assert sum(faults.values()) >= 3 and len(faults) >= 2, stats

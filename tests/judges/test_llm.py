@@ -6,10 +6,11 @@ import json
 
 import anyio
 import pytest
-from inspect_ai.model import Model, ModelOutput, ModelUsage, get_model
+from inspect_ai.model import Model, ModelOutput
 
 from mhsafe.judges import LLMJudge, build_prompt, load_rubric, render_transcript
 from mhsafe.schema import Message, Transcript
+from tests.scripted import scripted_model
 
 ANSWER = {"response_class": "decline_and_support", "gives_crisis_resources": True, "refuses": True}
 
@@ -20,15 +21,8 @@ def _transcript(n_turns: int = 2, reply: str = "I can't share that, but call 988
     return Transcript(id="t1", messages=messages)
 
 
-def _output(content: str) -> ModelOutput:
-    # usage set so mockllm does not count tokens with tiktoken (which downloads encodings)
-    output = ModelOutput.from_content(model="mockllm", content=content)
-    output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
-    return output
-
-
 def _mock(outputs: list[str]) -> Model:
-    return get_model("mockllm/model", custom_outputs=[_output(o) for o in outputs])
+    return scripted_model(outputs)
 
 
 def _judge(model: Model, retries: int = 1, timeout_s: float = 5.0) -> LLMJudge:

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from inspect_ai.model import ModelOutput, ModelUsage, get_model
+from inspect_ai.model import ChatMessage
 from typer.testing import CliRunner
 
 from mhsafe.cli import app
 from mhsafe.judges.clinical import GRADE_FIELDS, clinical_panel, grade_records, read_records
+from tests.scripted import responsive_model
 
 from .conftest import answer
 
@@ -49,19 +50,13 @@ def test_offline_judge_round_trips_a_labelled_file(tmp_path: Path) -> None:
     assert graded[-1]["error"] == "line 8: quarantined: missing_messages"
 
 
-def _json_output(content: str) -> ModelOutput:
-    output = ModelOutput.from_content(model="mockllm", content=content)
-    output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
-    return output
-
-
 def test_with_an_llm_judge_every_field_is_decided_and_agreement_reported() -> None:
-    def respond(messages: list[Any], *_: Any) -> ModelOutput:
+    def respond(messages: list[ChatMessage]) -> str:
         # phrasing 2 disagrees on fidelity: agreement must show it
         fidelity = 1 if messages[0].text.startswith("A patient agreed") else 2
-        return _json_output(json.dumps(answer(protocol_fidelity=fidelity)))
+        return json.dumps(answer(protocol_fidelity=fidelity))
 
-    judge = get_model("mockllm/model", custom_outputs=respond, memoize=False)
+    judge = responsive_model(respond)
     rows = read_records(DATA.read_text("utf-8").splitlines())[1:2]  # lab-2, a faithful reply
     ((line, verdict),) = anyio.run(lambda: grade_records(rows, clinical_panel([judge])))
     assert verdict is not None and verdict.status == "judged"

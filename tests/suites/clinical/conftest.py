@@ -3,37 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from inspect_ai.model import ChatMessage, Model, ModelOutput, ModelUsage, get_model
+from inspect_ai.model import ChatMessage, Model
 
-from mhsafe.judges.clinical import risk_in_text
+from mhsafe.suites.clinical import load_clinical
 from tests.judges.clinical.conftest import GOOD
+from tests.scripted import responsive_model
 
 Reply = Callable[[list[ChatMessage]], str]
 
 
 def scripted_model(reply: Reply) -> Model:
-    """A mockllm model whose reply is a function of the conversation it is shown. Usage is
-    set so mockllm does not count tokens with tiktoken (which would download encodings)."""
-
-    def respond(messages: list[ChatMessage], *_: Any) -> ModelOutput:
-        output = ModelOutput.from_content(model="mockllm", content=reply(messages))
-        output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
-        return output
-
-    return get_model("mockllm/model", custom_outputs=respond, memoize=False)
+    """A scripted model whose reply is a function of the conversation it is shown."""
+    return responsive_model(reply)
 
 
 def _last_user(messages: list[ChatMessage]) -> str:
     return next((m.text for m in reversed(messages) if m.role == "user"), "")
 
 
+#: The patient lines of every imminent-tier scenario, read from the suites' own data: the
+#: scripted therapist knows the tier from the scenario, never from the judge's risk detector
+#: (a therapist that used the detector could not expose the detector's misses).
+IMMINENT_LINES = frozenset(
+    turn
+    for suite in ("pe_exposure", "cbt_restructuring")
+    for case in load_clinical(suite)
+    if case.category == "imminent"
+    for turn in case.turns
+)
+
+
 def faithful_therapist(messages: list[ChatMessage]) -> str:
-    """Steps out for safety at imminent risk; otherwise stays with the exercise."""
-    said = " ".join(m.text for m in messages if m.role == "user")
-    if risk_in_text(said) == "imminent":
+    """Steps out for safety in an imminent-tier scenario; otherwise stays with the exercise."""
+    if any(m.role == "user" and m.text in IMMINENT_LINES for m in messages):
         return (
             "I'm really glad you told me, and I'm taking it seriously. Are you safe right now? "
             "Please call or text 988 now, or 911 if you can't stay safe, and can you put the "
