@@ -27,6 +27,7 @@ from mhsafe.audit._ingest_common import (
     check_message,
     no_user_turn,
 )
+from mhsafe.audit._ingest_trace import is_otel_export, iter_inspect_log, iter_otel_export
 from mhsafe.audit._longform import iter_long_form, needs_sort, sort_long_form
 from mhsafe.audit._quarantine import Quarantined, QuarantineReason
 from mhsafe.schema import Message, Transcript
@@ -137,13 +138,19 @@ def _iter_jsonl(path: Path, file_index: int, start: Cursor, limits: IngestLimits
 
 
 def input_format(path: Path) -> str:
-    """``jsonl`` | ``csv`` | ``parquet`` by extension (``.json`` lines count as JSONL)."""
+    """``jsonl`` | ``csv`` | ``parquet`` | ``inspect`` (an Inspect ``.eval`` log) | ``otel``
+    (an OTLP JSON trace export, ``*.otlp.json``) by name; other ``.json`` files are JSONL."""
     suffix = path.suffix.lower()
+    if suffix == ".eval":
+        return "inspect"
+    if is_otel_export(path):
+        return "otel"
     if suffix in (".jsonl", ".json", ".ndjson"):
         return "jsonl"
     if suffix in (".csv", ".parquet"):
         return suffix[1:]
-    raise InputError(f"{path}: unsupported log format {suffix!r} (use .jsonl, .csv, .parquet)")
+    raise InputError(f"{path}: unsupported log format {suffix!r} (use .jsonl, .csv, .parquet, "
+                     ".eval, .otlp.json)")
 
 
 def check_inputs(paths: Sequence[Path]) -> None:
@@ -159,7 +166,7 @@ def check_inputs(paths: Sequence[Path]) -> None:
             raise InputError(f"{path}: not a regular file (a directory?); give the log files "
                              "themselves")
         kind = input_format(path)
-        if kind == "parquet":
+        if kind in ("parquet", "inspect"):  # binary formats: their readers check them
             continue
         with path.open("rb") as fh:
             head = fh.read(4096)
@@ -186,8 +193,13 @@ def iter_items(
         if index < start.file_index:
             continue
         begin = start if index == start.file_index else Cursor(index, 0, 0)
-        if input_format(path) == "jsonl":
+        kind = input_format(path)
+        if kind == "jsonl":
             yield from _iter_jsonl(path, index, begin, limits, fields)
+        elif kind == "inspect":
+            yield from iter_inspect_log(path, index, begin, limits, fields)
+        elif kind == "otel":
+            yield from iter_otel_export(path, index, begin, limits, fields)
         else:
             yield from iter_long_form(path, index, begin, limits, work_dir, fields)
 
