@@ -289,6 +289,9 @@ def _row_to_case(
     turns = _turns(cell("prompt"))
     if not turns:
         raise ValueError(f"empty prompt (column {columns['prompt']!r})")
+    if any("\x00" in str(value) for value in (*turns, cell("system_prompt")) if value):
+        # PostgreSQL text and JSONB cannot hold NUL; no prompt needs one (the audit agrees).
+        raise ValueError("NUL byte in the prompt")
     label = cell("label")
     expected: Any = cell("expected")
     if not _blank(expected):
