@@ -8,6 +8,14 @@ requests/s, seconds per judge call, and llama.cpp's own prompt and generation to
 one plain generation (a patient-length turn). Transcripts are self-written, not corpus items.
 
     .venv/bin/python bench/instruct_local.py --parallel 1,2,3 --n 12
+
+`--patient K` measures the simulated patient instead, as the demo runs it: the demo's own
+stratified PE/CBT scenarios (K per suite), the demo's system under test (`mhsafe/local`, 48
+tokens) answering the scripted opening, then `patient_reply` on the instruct model. Prints the
+in-role rate on the first (greedy) try and after the resample, which role rules tripped, and
+seconds per patient call (`--show` also prints the texts, for diagnosis on synthetic scenarios).
+
+    .venv/bin/python bench/instruct_local.py --patient 10
 """
 
 from __future__ import annotations
@@ -95,11 +103,64 @@ async def _drive(base_url: str, parallel: int, n: int) -> dict[str, float]:
     }
 
 
+async def _patient_rate(k: int, show: bool) -> None:
+    """In-role rate of the simulated patient against the demo's real system replies."""
+    from collections import Counter
+
+    from mhsafe._demo import stratified_sample
+    from mhsafe.models import generate_text, get_model
+    from mhsafe.suites.clinical import load_clinical, load_personas, patient_prompt, persona_for
+    from mhsafe.suites.clinical._patient import patient_reply
+
+    system = get_model("mhsafe/local", max_tokens=48, timeout_s=300, max_retries=0)
+    patient = get_model("mhsafe/instruct-local", max_tokens=48, timeout_s=300, max_retries=0)
+    personas = load_personas()
+    cases = [c for suite in ("pe_exposure", "cbt_restructuring")
+             for c in stratified_sample(load_clinical(suite), k)]
+    first = final = calls = 0
+    seconds = 0.0
+    tripped: Counter[str] = Counter()
+    for case in cases:
+        opening = Message(role="user", content=case.turns[0])
+        said = [Message(role="system", content=case.system_prompt)] if case.system_prompt else []
+        reply = await generate_text(system, [*said, opening], max_tokens=48)
+        history = [opening, Message(role="assistant", content=reply)]
+        persona = persona_for(case, personas)
+        began = time.perf_counter()
+        turn = await patient_reply(patient, patient_prompt(persona, case), history,
+                                   name=persona.name, seed=len(case.id))
+        seconds += time.perf_counter() - began
+        calls += turn.tries
+        first += turn.text is not None and turn.tries == 1
+        final += turn.text is not None
+        tripped.update(turn.breaks)
+        if show:
+            print(f"{case.id}: {turn.tries} tries {list(turn.breaks)}\n  system: {reply!r}\n"
+                  f"  patient: {turn.text!r}", flush=True)
+    n = len(cases)
+    print(f"patient in role: first try {first}/{n} ({first / n:.2f}), after resample "
+          f"{final}/{n} ({final / n:.2f}); {calls} calls, {seconds / calls:.1f} s per call; "
+          f"rules tripped: {dict(tripped.most_common())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parallel", default="1,2,3")
     parser.add_argument("--n", type=int, default=12)
+    parser.add_argument("--patient", type=int, default=0, metavar="K",
+                        help="measure the simulated patient on K demo scenarios per suite")
+    parser.add_argument("--show", action="store_true", help="with --patient: print the texts")
     args = parser.parse_args()
+    if args.patient:
+        import os
+
+        from mhsafe.models import LocalServer, LocalServerSettings
+
+        with LocalServer(LocalServerSettings(parallel=4)) as local, InstructServer() as server:
+            os.environ["MHSAFE_LOCAL_BASE_URL"] = local.base_url
+            os.environ["MHSAFE_INSTRUCT_BASE_URL"] = server.base_url
+            asyncio.run(_patient_rate(args.patient, args.show))
+        return
     for parallel in (int(p) for p in args.parallel.split(",")):
         began = time.perf_counter()
         with InstructServer(instruct_settings(parallel=parallel)) as server:

@@ -8,6 +8,7 @@ rate across epochs must be 0). Prints aggregate numbers only, never conversation
 
     .venv/bin/python bench/proxy_targets.py                 # suites + corpus (train, dev)
     .venv/bin/python bench/proxy_targets.py --lexicon-only  # without the embedding stage
+    .venv/bin/python bench/proxy_targets.py --no-suites --misses  # where the corpus misses are
 
 Only the train and dev splits are read: test/ is frozen (docs/validation.md).
 """
@@ -183,11 +184,16 @@ def corpus(client: Client) -> dict[str, tuple[int, int]]:
             acute = bool(item.labels.get("acute"))
             later = [i for i in user_at if i >= int(risk_turn)][: policy.window]
             answered = False
+            levels = []
             for index in later:
-                reply, _ = client.turn(item.messages[:index + 1], f"{item.id}:r{index}")
+                reply, meta = client.turn(item.messages[:index + 1], f"{item.id}:r{index}")
+                levels.append(str(meta["safety"].get("level")))
                 if policy.satisfied(detect_crisis_support(reply), acute):
                     answered = True
                     break
+            if not answered:
+                key = f"{split}: missed {'acute' if acute else 'non-acute'} at " + "/".join(levels)
+                out[key][1] += 1  # counts only: (0, n) rows, shown with --misses
             _add(out, f"{split}: risk conversations answered", answered)
             _add(out, f"{split}: {'acute' if acute else 'non-acute'} answered", answered)
     return {k: (v[0], v[1]) for k, v in out.items()}
@@ -199,6 +205,9 @@ def main() -> None:
     parser.add_argument("--lexicon-only", action="store_true")
     parser.add_argument("--no-corpus", action="store_true")
     parser.add_argument("--no-suites", action="store_true")
+    parser.add_argument("--misses", action="store_true",
+                        help="also count the corpus misses by the safety level of each reply in "
+                             "the policy's window")
     args = parser.parse_args()
     screen = RiskScreen(ScreenConfig(embedding=not args.lexicon_only))
     upstream = CallableUpstream(_scripted, name="scripted-no-support")
@@ -212,9 +221,14 @@ def main() -> None:
             rows.update(suites(client, args.epochs))
         if not args.no_corpus:
             rows.update(corpus(client))
+    misses = {k: n for k, (_, n) in rows.items() if ": missed " in k}
+    rows = {k: v for k, v in rows.items() if k not in misses}
     width = max(len(k) for k in rows)
     for key, (k, n) in rows.items():
         print(f"{key:<{width}}  {_fmt(k, n)}")
+    if args.misses:
+        for key, n in sorted(misses.items(), key=lambda kv: (kv[0].split(":")[0], -kv[1])):
+            print(f"{key:<{width}}  {n}")
     print(f"({time.perf_counter() - started:.0f} s, screen: "
           f"{'lexicon only' if args.lexicon_only else 'full'})")
 

@@ -11,6 +11,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from mhsafe._cli_group import MhsafeGroup
+from mhsafe._errors import fail, user_errors
+from mhsafe._project_file import init_command
+from mhsafe._runs import runs_app
+
 if TYPE_CHECKING:
     from mhsafe.report import EcologicalValidity
 
@@ -19,6 +24,7 @@ app = typer.Typer(
     help="Is a mental-health chatbot safe and clinically useful? Evidence with intervals.",
     no_args_is_help=True,
     add_completion=False,
+    cls=MhsafeGroup,  # hidden flag aliases, mhsafe.yaml defaults, endpoint checks
 )
 
 # --- models: serve-local -------------------------------------------------------------------
@@ -91,21 +97,28 @@ def suites_command(
 def _parse_fields(fields: str | None) -> dict[str, str]:
     if not fields:
         return {}
+    from mhsafe._errors import UserError
+
     pairs = [p.split("=", 1) for p in fields.split(",") if p.strip()]
-    bad = [p[0] for p in pairs if len(p) != 2]
+    bad = [p[0] for p in pairs if len(p) != 2 or not p[0].strip() or not p[1].strip()]
     if bad:
-        raise typer.BadParameter(f"--fields wants name=column pairs, got {bad}")
+        raise UserError(f"--fields wants name=column pairs separated by commas "
+                        f"(e.g. prompt=text,label=y), got {bad}")
     return {k.strip(): v.strip() for k, v in pairs}
 
 
 @app.command("eval")
+@user_errors
 def eval_command(
     suite: str = typer.Argument(..., help="Suite name (see `mhsafe suites`), or a name for --dataset."),
     model: str = typer.Option("mhsafe/local", "--model", help="System under test (Inspect name)."),
     judge: list[str] = typer.Option([], "--judge", help="LLM judge model(s); rules always run."),
     epochs: int = typer.Option(1, "--epochs", min=1),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="First K items only."),
-    resume: str | None = typer.Option(None, "--resume", help="Run id to continue after a crash (its model, epochs, judges and limits are reused)."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="K items: a seeded sample stratified by category and expected behaviour (crisis items first)."),
+    first: bool = typer.Option(False, "--first", help="With --limit: the first K items instead of the stratified sample."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the --limit sample."),
+    name: str | None = typer.Option(None, "--name", help="Name this run (unique in the store); other commands accept it for the run id."),
+    resume: str | None = typer.Option(None, "--resume", help="Run id or name to continue after a crash (its model, epochs, judges and limits are reused)."),
     dataset: str | None = typer.Option(None, "--dataset", help="CSV/TSV/JSONL/Parquet/Arrow file or `datasets` folder."),
     fields: str | None = typer.Option(None, "--fields", help="prompt=col,category=col,label=col,id=col,expected=col"),
     expected_map: str | None = typer.Option(None, "--expected-map", help="Label map for --dataset (default, xstest, binary_harm)."),
@@ -121,61 +134,76 @@ def eval_command(
     from rich.console import Console
     from rich.markup import escape
 
+    from mhsafe._runs import UnknownRunError, check_new_name, resolve_or_exit
+    from mhsafe.models import require_keys
     from mhsafe.report import failure_rates, print_rate_table
     from mhsafe.store import Store
-    from mhsafe.suites import load_dataset_file, load_suite, run_kind, run_suite, task_for
+    from mhsafe.suites import (
+        EvalSettings,
+        limit_cases,
+        load_dataset_file,
+        load_suite,
+        resume_settings,
+        run_kind,
+        run_suite,
+        suite_name,
+        task_for,
+    )
 
     console = Console()
+    if not dataset and not resume:
+        suite = suite_name(suite)  # `suicide-risk` is `suicide_risk`; a typo names the closest
     store = Store(db)
+    if name and not resume:
+        try:
+            check_new_name(store, name)
+        except UnknownRunError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    settings = EvalSettings(suite=suite, model=model, judges=judge, epochs=epochs, limit=limit,
+                            first=first, seed=seed, name=name, max_tokens=max_tokens,
+                            dataset=dataset, fields=fields, expected_map=expected_map)
     if resume:
-        previous = store.get_run(resume)
-        if previous is None:
-            raise typer.BadParameter(f"no run {resume!r} in the store", param_hint="--resume")
-        if previous.name != suite:
-            raise typer.BadParameter(f"run {resume} is a {previous.name} run, not {suite}")
-        config = previous.config or {}
-        model = previous.model or model
-        judge = list(config.get("judges", judge))
-        epochs = int(config.get("epochs", epochs))
-        limit = config.get("limit", limit)
-        max_tokens = int(config.get("max_tokens", max_tokens))
-        dataset = config.get("dataset", dataset)
-        fields = config.get("fields", fields)
-        expected_map = config.get("expected_map", expected_map)
-    if dataset:
-        loaded = load_dataset_file(
-            dataset, _parse_fields(fields), suite=suite, expected_map=expected_map
-        )
+        resume = resolve_or_exit(store, resume, what="--resume")
+        settings = resume_settings(store.get_run(resume), resume, suite, settings)
+    suite = settings.suite
+    require_keys([settings.model, *settings.judges, *([patient] if patient else [])])
+    if settings.dataset:
+        loaded = load_dataset_file(settings.dataset, _parse_fields(settings.fields),
+                                   suite=suite, expected_map=settings.expected_map)
         for bad in loaded.quarantined:
             console.print(f"[yellow]quarantined[/] {escape(str(bad))}")
         cases = loaded.cases
+        if not cases:
+            fail(f"{settings.dataset}: no row could be loaded ({len(loaded.quarantined)} "
+                 "quarantined, listed above)")
     else:
         cases = load_suite(suite)
+    cases = limit_cases(cases, settings.limit, seed=settings.seed, first=settings.first)
     task = task_for(
-        suite, cases, epochs=epochs, judge=judge, max_tokens=max_tokens, cache=not no_cache,
-        turns=turns, patient=patient,
+        suite, cases, epochs=settings.epochs, judge=settings.judges,
+        max_tokens=settings.max_tokens, cache=not no_cache, turns=turns, patient=patient,
     )
     outcome = run_suite(
         task,
         suite=suite,
         cases=cases,
-        model=model,
+        model=settings.model,
         store=store,
         kind=run_kind(suite),
-        judges=judge,
-        epochs=epochs,
-        limit=limit,
+        judges=settings.judges,
+        epochs=settings.epochs,
+        limit=settings.limit,
         resume=resume,
         log_dir=log_dir,
         max_connections=max_connections,
-        config={"max_tokens": max_tokens, "dataset": dataset, "fields": fields,
-                "expected_map": expected_map},
+        config=settings.run_config(),
     )
     verdicts = store.verdicts(outcome.run_id)
     print_rate_table(
         console,
-        failure_rates(verdicts, epochs=epochs),
-        title=f"{suite} · {model} · run {outcome.run_id}",
+        failure_rates(verdicts, epochs=settings.epochs),
+        title=f"{suite} · {settings.model} · run {outcome.run_id}",
     )
     console.print(
         f"run [bold]{outcome.run_id}[/]: {outcome.stored} new, {outcome.resumed} resumed, "
@@ -187,9 +215,10 @@ def eval_command(
 
 
 @app.command("compare")
+@user_errors
 def compare_command(
-    run_a: str = typer.Argument(..., help="Run id of system A."),
-    run_b: str = typer.Argument(..., help="Run id of system B."),
+    run_a: str = typer.Argument(..., help="Run id or name of system A."),
+    run_b: str = typer.Argument(..., help="Run id or name of system B."),
     out: str = typer.Option("compare", "--out", help="Write OUT.json and OUT.md."),
     db: str | None = DbOption,
 ) -> None:
@@ -198,28 +227,35 @@ def compare_command(
     from pathlib import Path
 
     from rich.console import Console
-    from rich.markdown import Markdown
 
-    from mhsafe.report import compare_runs, comparison_json, comparison_markdown
+    from mhsafe._compare_table import print_comparison
+    from mhsafe._runs import id_and_name, resolve_or_exit
+    from mhsafe.report import compare_stored_runs, comparison_json, comparison_markdown
     from mhsafe.store import Store
 
     store = Store(db)
-    keyed = [
-        [((str(v.case_id), v.epoch), v) for v in store.verdicts(run_id)] for run_id in (run_a, run_b)
-    ]
-    rows = compare_runs(keyed[0], keyed[1])
+    run_a, run_b = (resolve_or_exit(store, ref, what=arg)
+                    for ref, arg in ((run_a, "RUN_A"), (run_b, "RUN_B")))
+    rows = compare_stored_runs(store, run_a, run_b)
     markdown = comparison_markdown(rows, run_a, run_b)
     Path(f"{out}.md").write_text(markdown, encoding="utf-8")
     Path(f"{out}.json").write_text(
         json.dumps(comparison_json(rows, run_a, run_b), indent=2), encoding="utf-8"
     )
-    Console().print(Markdown(markdown))
+    print_comparison(Console(), rows, id_and_name(store, run_a), id_and_name(store, run_b))
     typer.echo(f"wrote {out}.md and {out}.json")
+
+
+# --- project file and runs: init, runs (mhsafe/_project_file.py, mhsafe/_runs.py) -----------
+
+app.command("init")(init_command)
+app.add_typer(runs_app, name="runs")
 
 # --- clinical: judge ------------------------------------------------------------------------
 
 
 @app.command("judge")
+@user_errors
 def judge_command(
     file: str = typer.Argument(..., help="JSONL lines: id, messages, response (+ optional tier)."),
     out: str = typer.Option(..., "--out", help="Where to write one graded line per input."),
@@ -227,8 +263,8 @@ def judge_command(
         [], "--judge", help="LLM judge model (repeatable). None: offline rules only."
     ),
     judge_max_tokens: int = typer.Option(200, "--judge-max-tokens", min=16),
-    timeout: float = typer.Option(60.0, "--timeout", min=1.0, help="Seconds per judge call."),
-    concurrency: int = typer.Option(4, "--concurrency", min=1),
+    timeout: float = typer.Option(60.0, "--judge-timeout", min=1.0, help="Seconds per judge call."),
+    concurrency: int = typer.Option(4, "--max-connections", min=1, help="Concurrent judge calls."),
     agreement: str | None = typer.Option(
         None, "--agreement", help="Also write the per-criterion agreement table (JSON)."
     ),
@@ -247,11 +283,11 @@ def judge_command(
     from rich.console import Console
     from rich.table import Table
 
-    from mhsafe.judges.clinical import agreement_table, clinical_panel, grade_file
+    from mhsafe.judges.clinical import agreement_table, clinical_panel, grade_file, grade_lines
+    from mhsafe.models import require_keys
 
-    if not Path(file).is_file():
-        typer.echo(f"error: no such file: {file}", err=True)
-        raise typer.Exit(2)
+    lines = grade_lines(Path(file))  # refuses a missing, empty, UTF-16 ... file in one line
+    require_keys(judge)
     panel = clinical_panel(judge, max_tokens=judge_max_tokens, timeout_s=timeout)
     summary = grade_file(Path(file), Path(out), panel, concurrency=concurrency)
     console = Console(stderr=True)
@@ -280,7 +316,7 @@ def judge_command(
 
         from mhsafe.judges.clinical import paraphrase_flips, read_records, record_transcript
 
-        rows_in = read_records(Path(file).read_text(encoding="utf-8-sig").splitlines())
+        rows_in = read_records(lines, file)
         transcripts = [record_transcript(r) for _, r, _ in rows_in if r is not None]
         flips = anyio.run(
             lambda: paraphrase_flips(
@@ -299,6 +335,7 @@ def judge_command(
 
 
 @app.command("audit")
+@user_errors
 def audit_command(
     logs: list[str] = typer.Argument(..., help="Log files: .jsonl (messages) or long-form .csv/.parquet."),
     out: str = typer.Option(..., "--out", help="Folder for findings, summary, quarantine."),
@@ -336,27 +373,24 @@ def audit_command(
     import json
     from pathlib import Path
 
-    import yaml
     from rich.console import Console
 
     from mhsafe.audit import (
-        AUDIT_SCREEN_DEFAULTS,
         AuditCountError,
         AuditOptions,
         AuditStoreError,
         OutputLockedError,
         ResumeError,
         run_audit,
+        screen_settings,
     )
+    from mhsafe.models import require_keys
 
     console = Console(stderr=True)
-    screen: dict[str, object] = dict(AUDIT_SCREEN_DEFAULTS)
-    if screen_config:
-        screen.update(yaml.safe_load(Path(screen_config).read_text(encoding="utf-8")) or {})
-    if no_embeddings:
-        screen["embedding"] = False
-    if embedding_threshold is not None:
-        screen["embedding_threshold"] = embedding_threshold
+    screen = screen_settings(Path(screen_config) if screen_config else None,
+                             embeddings=not no_embeddings,
+                             embedding_threshold=embedding_threshold)
+    require_keys(judge)
     options = AuditOptions(
         batch_size=batch_size, window=window, max_rate=max_miss_rate, confidence=confidence,
         seed=seed, stratify_by=stratify_by, redact=not no_redact, judge=judge, screen=screen,
@@ -445,10 +479,13 @@ def audit_command(
 def _parse_roles(roles: str | None) -> dict[str, str]:
     if not roles:
         return {}
+    from mhsafe._errors import UserError
+
     pairs = [p.split("=", 1) for p in roles.split(",") if p.strip()]
     bad = [p[0] for p in pairs if len(p) != 2]
     if bad:
-        raise typer.BadParameter(f"--roles wants word=user|assistant|system pairs, got {bad}")
+        raise UserError(f"--roles wants word=user|assistant|system pairs separated by commas "
+                        f"(e.g. bot=assistant,human=user), got {bad}")
     return {k.strip(): v.strip() for k, v in pairs}
 
 
@@ -558,6 +595,7 @@ def review_assign_command(
     db: str | None = _REVIEW_DB,
 ) -> None:
     """Hand out queued items round-robin; the double-review share gets two reviewers."""
+    from mhsafe._runs import resolve_optional
     from mhsafe.store import ReviewDesk, Store
 
     desk = ReviewDesk(Store(db))
@@ -571,7 +609,7 @@ def review_assign_command(
         typer.echo("error: no active reviewers", err=True)
         raise typer.Exit(2)
     done = desk.auto_assign(ids, count=count, double_review_fraction=double_review,
-                            actor="cli", run_id=run)
+                            actor="cli", run_id=resolve_optional(db, run))
     typer.echo(f"assigned {done.items} items ({done.assignments} assignments, "
                f"{done.double_reviews} double reviews, {done.double_skipped} double skipped)")
 
@@ -585,10 +623,11 @@ def review_export_command(
     """Export every adjudication (superseded ones too, marked; `final` marks the label used)."""
     from pathlib import Path
 
+    from mhsafe._runs import resolve_optional
     from mhsafe.review import write_export
     from mhsafe.store import ReviewDesk, Store
 
-    rows = ReviewDesk(Store(db)).export_rows(run_id=run)
+    rows = ReviewDesk(Store(db)).export_rows(run_id=resolve_optional(db, run))
     try:
         kind = write_export(rows, Path(out))
     except ValueError as exc:
@@ -598,18 +637,21 @@ def review_export_command(
 
 @review_app.command("apply")
 def review_apply_command(
-    run: str = typer.Argument(..., help="Audit run id whose adjudications to apply."),
+    run: str = typer.Argument(..., help="Audit run id (or name) whose adjudications to apply."),
     db: str | None = _REVIEW_DB,
 ) -> None:
     """Recompute an audit's estimates from the clinicians' final labels (Se/Sp, corrected
     prevalence, the miss bound over unflagged conversations); the report follows."""
     import json
 
+    from mhsafe._runs import resolve_or_exit
     from mhsafe.audit import apply_clinician_labels
     from mhsafe.store import Store
 
+    store = Store(db)
+    run = resolve_or_exit(store, run, what="RUN")
     try:
-        summary = apply_clinician_labels(Store(db), run)
+        summary = apply_clinician_labels(store, run)
     except KeyError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(json.dumps({"labels_source": summary["labels_source"],
@@ -629,6 +671,7 @@ def review_seed_demo_command(db: str | None = _REVIEW_DB) -> None:
 
 
 @app.command("proxy")
+@user_errors
 def proxy_command(
     upstream: str = typer.Option(..., "--upstream", help="Model behind the proxy (Inspect name)."),
     upstream_base_url: str | None = typer.Option(
@@ -687,6 +730,7 @@ def proxy_command(
 
 
 @app.command("report")
+@user_errors
 def report_command(
     out: str = typer.Option("report", "--out", help="Folder for report.html, report.json, report.md."),
     thresholds: str | None = typer.Option(None, "--thresholds", help="Thresholds YAML (default: packaged)."),
@@ -716,56 +760,40 @@ def report_command(
 
 
 def _ecological(spec: tuple[str, str], max_turns: int, n_clusters: int) -> EcologicalValidity:
-    """Embed a test set and a log's user turns and measure coverage (see mhsafe.report)."""
-    import random
+    """Embed a test set's first turns and a log's user turns and measure coverage: the test
+    set comes from `suites`, the turns from `audit`, the measure from `report`."""
     from pathlib import Path
 
-    from mhsafe.audit import iter_batches, redact
+    from mhsafe.audit import redact, sample_user_turns
     from mhsafe.judges.screen import Embedder
     from mhsafe.report import ecological_validity
-    from mhsafe.suites import load_dataset_file, load_suite
+    from mhsafe.suites import load_testset
 
     testset, logfile = spec
-    if Path(testset).exists():
-        cases = load_dataset_file(testset).cases
-    else:
-        try:
-            cases = load_suite(testset)
-        except KeyError:
-            from mhsafe.suites._evidence_suites import EVIDENCE_SUITES
-
-            if testset not in EVIDENCE_SUITES:
-                raise typer.BadParameter(f"{testset}: neither a file nor a suite") from None
-            cases = EVIDENCE_SUITES[testset].loader()
-    turns = [m.content for batch in iter_batches([Path(logfile)], 500)
-             for conv in batch.conversations for m in conv.messages if m.role == "user"]
-    if len(turns) > max_turns:
-        turns = random.Random(0).sample(turns, max_turns)
-    embedder = Embedder()
-    return ecological_validity([t for c in cases for t in c.turns[:1]], turns, embedder.encode,
+    cases = load_testset(testset)
+    turns = sample_user_turns([Path(logfile)], max_turns, seed=0)
+    return ecological_validity([t for c in cases for t in c.turns[:1]], turns, Embedder().encode,
                                redacted_log=[redact(t) for t in turns], n_clusters=n_clusters)
 
 
 @app.command("gate")
+@user_errors
 def gate_command(
     thresholds: str | None = typer.Option(None, "--thresholds", help="Thresholds YAML (default: packaged)."),
     system: list[str] = typer.Option([], "--system", help="Only these systems; default: every system in the store."),
-    json_out: str | None = typer.Option(None, "--json", help="Also write the decision as JSON here."),
+    json_out: str | None = typer.Option(None, "--out", help="Also write the decision as JSON here."),
     db: str | None = DbOption,
 ) -> None:
-    """Exit 0 when every axis of every system passes its thresholds, 1 otherwise (and say why)."""
+    """Exit 0 only when every line passes (whole 95% interval within its limit); 1 on a
+    measured harm, an inconclusive line or a line not measured (listed apart, harms first)."""
     import json
     from pathlib import Path
 
-    from mhsafe.axes import load_thresholds, score_axes
-    from mhsafe.report import decide_gate, format_gate, gather_evidence, systems_in
+    from mhsafe.axes import load_thresholds
+    from mhsafe.report import format_gate, gate_decision
     from mhsafe.store import Store
 
-    store = Store(db)
-    limits = load_thresholds(thresholds)
-    names = list(system) or systems_in(store)
-    decision = decide_gate([(name, score_axes(gather_evidence(store, name), limits))
-                            for name in names])
+    decision = gate_decision(Store(db), load_thresholds(thresholds), system or None)
     typer.echo(format_gate(decision))
     if json_out:
         Path(json_out).write_text(json.dumps(decision.model_dump(mode="json"), indent=2), encoding="utf-8")
@@ -776,6 +804,7 @@ def gate_command(
 
 
 @app.command("validate")
+@user_errors
 def validate_command(
     files: list[str] = typer.Argument(
         None, help="Labelled JSONL/CSV/Parquet files (docs/validation.md) or review exports."
@@ -788,17 +817,18 @@ def validate_command(
         False, "--lexicon-only", help="Skip the embedding screen (faster; its card is omitted)."
     ),
     llm_judge: str | None = typer.Option(
-        None, "--llm-judge", help="Also card this LLM judge (e.g. mhsafe/instruct-local) on a seeded stratified sample: judge_cards_llm.{json,md}."
+        None, "--judge", help="Also card this LLM judge (e.g. mhsafe/instruct-local) on a seeded stratified sample: judge_cards_llm.{json,md}."
     ),
-    llm_sample: int = typer.Option(60, "--llm-sample", min=1, help="Items in the LLM judge's sample."),
-    llm_seed: int = typer.Option(0, "--llm-seed", help="Seed of the LLM judge's sample."),
-    llm_only: bool = typer.Option(False, "--llm-only", help="With --llm-judge: skip the offline cards."),
+    llm_sample: int = typer.Option(60, "--judge-sample", min=1, help="Items in the LLM judge's sample."),
+    llm_seed: int = typer.Option(0, "--seed", help="Seed of the LLM judge's sample."),
+    llm_only: bool = typer.Option(False, "--judge-only", help="With --judge: skip the offline cards."),
 ) -> None:
     """Measure every offline judge against labels: Se/Sp/PPV/NPV/F1 with intervals and the
-    share each judge decided, by tag, language and risk category (and, with --llm-judge, an
+    share each judge decided, by tag, language and risk category (and, with --judge, an
     LLM judge on a sample)."""
     from pathlib import Path
 
+    from mhsafe.models import require_keys
     from mhsafe.validation import (
         build_cards,
         corpus_files,
@@ -807,6 +837,7 @@ def validate_command(
         write_cards,
     )
 
+    require_keys([llm_judge] if llm_judge else [])  # before hours of offline cards, not after
     if split is not None:
         try:
             paths = corpus_files(split)
@@ -859,8 +890,10 @@ def demo_command(
 
     result = run_demo(Path(out), audit_size=audit_size, max_tokens=max_tokens)
     typer.echo(result.gate_text)
-    typer.echo(f"demo finished in {result.seconds / 60:.1f} min")
+    typer.echo(f"demo finished in {result.seconds / 60:.1f} min "
+               f"(step times: {Path(out) / 'timings.json'})")
     typer.echo(f"report: {result.report.resolve()}")
+    typer.echo(result.closing)
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from mhsafe.cli import app
 from mhsafe.schema import Case
 from mhsafe.store import Store
-from mhsafe.suites import build_task, load_suite, run_suite, scripted_conversation
+from mhsafe.suites import build_task, limit_cases, load_suite, run_suite, scripted_conversation
 from mhsafe.suites._safety import SafetyDecider, safety_panel
 from tests.faults.fault_server import FaultConfig, FaultServer
 
@@ -50,7 +50,7 @@ def test_eval_at_30_percent_faults_judges_or_unjudges_every_item(
     assert result.exit_code == 0, result.output[-2000:]
     (run,) = store.list_runs()
     verdicts = store.verdicts(run.id)
-    wanted = {c.id for c in load_suite("suicide_risk")[:n]}
+    wanted = {c.id for c in limit_cases(load_suite("suicide_risk"), n)}  # --limit's sample
     assert {v.case_id for v in verdicts} == wanted  # none lost, none doubled
     assert len(verdicts) == n
     # A verdict has a pass/fail exactly when it was judged; an unjudged one says why.
@@ -81,7 +81,7 @@ def test_a_judge_that_always_fails_never_makes_an_item_safe(
         result, store = _eval(tmp_path, monkeypatch, target, "faultsb", "over_refusal",
                               "--model", "openai-api/faultsb/model", "--judge",
                               "openai-api/badjudge/j",
-                              "--limit", str(n), "--max-tokens", "32")
+                              "--limit", str(n), "--first", "--max-tokens", "32")
         judge_requests = judge.stats.requests
     assert result.exit_code == 0, result.output[-2000:]
     (run,) = store.list_runs()

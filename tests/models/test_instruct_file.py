@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mhsafe.models import _cache
 from mhsafe.models import _instruct_file as f
 from mhsafe.models._instruct_file import (
     INSTRUCT_FILENAME,
@@ -98,4 +99,4 @@ def test_real_parts_assemble_to_the_pinned_hash() -> None:
     path = f.instruct_model_file()
     assert path.name == INSTRUCT_FILENAME
     assert path.stat().st_size == f.INSTRUCT_SIZE
-    assert f._stamp_matches(path, INSTRUCT_SHA256)
+    assert _cache.stamp_matches(path, INSTRUCT_SHA256)

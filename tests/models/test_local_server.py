@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Self
 
 import pytest
 from openai import OpenAI
@@ -196,3 +197,39 @@ def test_serve_local_cli_prints_url_and_stops_on_sigterm() -> None:
             cli.kill()
             cli.wait()
     assert not _port_open(port)
+
+
+class _FakeServer(LocalServer):
+    """A LocalServer that starts no process: alive until `die()`."""
+
+    started = 0
+
+    def start(self) -> Self:
+        type(self).started += 1
+        self._address = f"http://127.0.0.1:{6000 + type(self).started}"
+        return self
+
+    def alive(self) -> bool:
+        return self._address is not None
+
+    def die(self) -> None:
+        self._address = None
+
+
+def test_shared_server_starts_once_replaces_a_dead_one_and_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MHSAFE_TEST_SHARED_URL", raising=False)
+    _FakeServer.started = 0
+    shared = _local_server.SharedServer("MHSAFE_TEST_SHARED_URL", _FakeServer, "fake server")
+    assert shared.base_url_if_running() is None
+    assert shared.ensure() == "http://127.0.0.1:6001/v1"
+    assert shared.ensure() == "http://127.0.0.1:6001/v1" and _FakeServer.started == 1
+    assert isinstance(shared.server, _FakeServer)
+    shared.server.die()
+    assert shared.base_url_if_running() is None
+    assert shared.ensure() == "http://127.0.0.1:6002/v1" and _FakeServer.started == 2
+    shared.stop()
+    assert shared.server is None
+    monkeypatch.setenv("MHSAFE_TEST_SHARED_URL", "http://127.0.0.1:7777")
+    assert shared.ensure() == "http://127.0.0.1:7777/v1" and _FakeServer.started == 2

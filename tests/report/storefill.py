@@ -42,7 +42,7 @@ def _add_run(store: Store, system: str, suite: str, cases: list[Case], replies: 
     decider = decide or SafetyDecider()
     for index, case in enumerate(cases):
         transcript = _transcript(run_id, case, replies(case, index))
-        verdict = asyncio.run(decider(transcript, case))  # type: ignore[arg-type]
+        verdict: object = asyncio.run(decider(transcript, case))  # type: ignore[arg-type]
         assert isinstance(verdict, Verdict)
         store.add_result(run_id, transcript, carry_case_labels(verdict, case), case_id=case.id,
                          epoch=1)
@@ -64,6 +64,11 @@ def _safety(unfair: bool) -> Replies:
         return [HARM if wrong else SUPPORT for _ in case.turns]
 
     return replies
+
+
+def _facts_replies(unfair: bool) -> Replies:
+    """Right answers; with `unfair`, a listed falsehood for every other question."""
+    return lambda _case, index: [FALSEHOOD if unfair and index % 2 == 0 else ANSWER]
 
 
 def _robustness(unfair: bool) -> Replies:
@@ -143,9 +148,7 @@ def fill_store(store: Store, systems: tuple[str, ...] = ("scripted/fair", "scrip
         _add_run(store, system, "demographic", demographic, _mode_replies(mode))
         _add_run(store, system, "consistency", consistency,
                  _mode_replies("flaky" if unfair else "steady"))
-        _add_run(store, system, "clinical_facts", facts,
-                 lambda _c, i, u=unfair: [FALSEHOOD if u and i % 2 == 0 else ANSWER],
-                 FactsDecider())
+        _add_run(store, system, "clinical_facts", facts, _facts_replies(unfair), FactsDecider())
         for suite in ("pe_exposure", "cbt_restructuring"):
             _clinical(store, system, suite, unfair)
     if audits:  # each system's own deployment logs (an untagged audit belongs to none)

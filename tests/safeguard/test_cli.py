@@ -12,6 +12,13 @@ from typer.testing import CliRunner
 from mhsafe.cli import app
 
 
+@pytest.fixture(autouse=True)
+def _no_reachability_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing listens on the upstream URLs here: the CLI's reachability check is not under
+    test in this file."""
+    monkeypatch.setattr("mhsafe._cli_group.probe", lambda url, timeout: None)
+
+
 def test_proxy_command_builds_the_configured_app(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

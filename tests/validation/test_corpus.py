@@ -17,7 +17,7 @@ from mhsafe.validation import (
     split_sha256,
 )
 from mhsafe.validation._independence import judge_runs, judge_sources, overlapping
-from mhsafe.validation.split import split_of
+from mhsafe.validation.split import SUPPLEMENT_SOURCES, cluster_hash, split_of
 
 TEST_SHA256 = "c42dd39ed147eaba6a02b818d9653b2fbe3eb46a180c3bb78e5fa06bb9ce324b"
 
@@ -29,10 +29,40 @@ def test_test_split_is_frozen() -> None:
 def test_clusters_never_straddle_splits() -> None:
     seen: dict[str, str] = {}
     for split in SPLITS:
-        for item in load_labelled(corpus_files(split)).items:
-            assert item.cluster is not None
-            assert seen.setdefault(item.cluster, split) == split
-            assert split_of(item.cluster) == split
+        for path in corpus_files(split):
+            for item in load_labelled([path]).items:
+                assert item.cluster is not None
+                assert seen.setdefault(item.cluster, split) == split
+                assert split_of(item.cluster, source=path.stem) == split
+
+
+def test_supplements_reach_train_and_dev_only() -> None:
+    assert not {p.stem for p in corpus_files("test")} & SUPPLEMENT_SOURCES
+    shipped = {p.stem for s in ("train", "dev") for p in corpus_files(s)} & SUPPLEMENT_SOURCES
+    assert "reply_refusal_harm" in shipped
+    for source in SUPPLEMENT_SOURCES:
+        names = {split_of(f"X-c{i:04d}", source=source) for i in range(400)}
+        assert names == {"train", "dev"}
+    # the same stable cluster hash as v1, cut at 0.75
+    for cluster in (f"X-c{i:04d}" for i in range(400)):
+        expected = "train" if cluster_hash(cluster) < 0.75 else "dev"
+        assert split_of(cluster, source="reply_refusal_harm") == expected
+
+
+def test_every_source_has_its_authors_note_and_manifest_entry() -> None:
+    import json
+
+    manifest = json.loads((CORPUS_DIR / "MANIFEST.json").read_text("utf-8"))
+    sources = {p.stem for s in SPLITS for p in corpus_files(s)}
+    assert sources == set(manifest["sources"])
+    for source in sources:
+        assert (CORPUS_DIR / "authors" / f"{source}.md").is_file(), source
+        kept = sum(len(load_labelled([p]).items) for s in SPLITS for p in corpus_files(s)
+                   if p.stem == source)
+        if manifest["sources"][source].get("supplement"):
+            assert kept == manifest["sources"][source]["kept"], source
+    for split in ("train", "dev"):
+        assert manifest["splits"][split]["sha256"] == split_sha256(split)
 
 
 def test_no_test_item_shares_an_8_word_run_with_the_judges() -> None:

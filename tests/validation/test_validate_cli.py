@@ -110,8 +110,9 @@ def test_the_frozen_test_split_is_carded_with_every_judge(tmp_path: Path) -> Non
     assert screen["n"] == manifest["splits"]["test"]["conversations"]
     assert screen["positives"] == manifest["splits"]["test"]["risk"]
     for judge in ("screen (lexicon only): risk", "intervention check: missed",
-                  "intervention check: over_trigger", "refusal",
-                  "refusal (prefix-match baseline)", "harm enablement"):
+                  "intervention check: over_trigger", "refusal", "refusal (rules only)",
+                  "refusal (prefix-match baseline)", "harm enablement",
+                  "harm enablement (rules only)"):
         assert cards[judge]["n"] > 50, judge
     assert cards["_"]["labels_without_offline_judge"] == []
     (fidelity,) = cards["_"]["ordinal_cards"]

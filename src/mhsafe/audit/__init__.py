@@ -53,7 +53,9 @@ from mhsafe.audit._sampling import (
     sample_key,
     stratum_of,
 )
+from mhsafe.audit._screen_config import ScreenConfigError, screen_settings
 from mhsafe.audit._stages import Assessed, Screened, assess_batch, judge_batch, screen_batch
+from mhsafe.audit._turn_sample import sample_user_turns
 from mhsafe.judges import InterventionPolicy, PolicyError, load_policy
 from mhsafe.redact import protected_numbers, redact
 
@@ -87,6 +89,7 @@ __all__ = [
     "ResumeError",
     "ReviewLabel",
     "ReviewStore",
+    "ScreenConfigError",
     "Screened",
     "Tally",
     "WorkDir",
@@ -111,7 +114,9 @@ __all__ = [
     "review_sample_size",
     "run_audit",
     "sample_key",
+    "sample_user_turns",
     "screen_batch",
+    "screen_settings",
     "sort_long_form",
     "stratum_of",
 ]

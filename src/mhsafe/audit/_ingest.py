@@ -11,7 +11,6 @@ in input order, so batch boundaries and checkpoints treat them like any other re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -23,14 +22,12 @@ from mhsafe.audit._ingest_common import (
     IngestLimits,
     InputError,
     Item,
-    check_id,
-    check_message,
-    no_user_turn,
 )
 from mhsafe.audit._ingest_trace import is_otel_export, iter_inspect_log, iter_otel_export
 from mhsafe.audit._longform import iter_long_form, needs_sort, sort_long_form
-from mhsafe.audit._quarantine import Quarantined, QuarantineReason
-from mhsafe.schema import Message, Transcript
+from mhsafe.audit._quarantine import Quarantined
+from mhsafe.openai_chat import RejectedLine, read_line
+from mhsafe.schema import Transcript
 
 __all__ = ["Batch", "Cursor", "FieldMap", "IngestLimits", "InputError", "check_inputs",
            "iter_batches", "iter_items", "needs_sort", "parse_record", "sort_long_form"]
@@ -46,58 +43,30 @@ def parse_record(
 ) -> Transcript | Quarantined:
     """One JSONL line -> a transcript, or the reason it cannot be audited.
 
-    A record without an ``id`` gets ``<file>:<line>`` so every finding stays traceable.
+    The reading itself is the shared adapter's (:func:`mhsafe.openai_chat.read_line`, also used
+    by ``mhsafe judge``); this adds the file and line. A record without an ``id`` gets
+    ``<file>:<line>`` so every finding stays traceable.
     """
     fields = fields or FieldMap()
-
-    def bad(reason: QuarantineReason, detail: str = "", cid: str | None = None) -> Quarantined:
-        return Quarantined(file, line, reason, detail, cid)
-
-    if b"\x00" in raw:
-        return bad("nul_byte")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return bad("invalid_utf8", f"byte {exc.start}")
-    try:
-        obj = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        detail = f"col {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "too deep"
-        return bad("invalid_json", detail)
-    if not isinstance(obj, dict):
-        return bad("not_an_object", type(obj).__name__)
-    raw_id = (obj.get(fields.conversation_id) if fields.id_explicit
-              else obj.get("id", obj.get("conversation_id")))
-    checked_id = (check_id(raw_id, limits.max_id_chars) if raw_id not in (None, "")
-                  else f"{Path(file).name}:{line}")
-    if not isinstance(checked_id, str):
-        return bad(*checked_id)
-    cid = checked_id
-    messages = obj.get(fields.messages)
-    if messages is None:
-        return bad("missing_messages", "", cid)
-    if not isinstance(messages, list):
-        return bad("missing_messages", type(messages).__name__, cid)
-    if not messages:
-        return bad("empty_conversation", "", cid)
-    checked: list[Message] = []
-    # Strictly decoded bytes hold no lone surrogates; only a \\u escape can smuggle one in.
-    escapes = "\\u" in text
-    for i, msg in enumerate(messages):
-        if not isinstance(msg, dict):
-            return bad("missing_role", f"message {i}", cid)
-        result = check_message(msg.get(fields.role), msg.get(fields.content), limits, escapes,
-                               fields.roles)
-        if not isinstance(result, Message):
-            reason, detail = result
-            return bad(reason, f"message {i} {detail}".strip(), cid)
-        checked.append(result)
-    if no_user_turn(checked):
-        return bad("no_user_turn", "", cid)
-    metadata = obj.get("metadata")
+    read = read_line(
+        raw,
+        id_key=fields.conversation_id if fields.id_explicit else None,
+        messages_key=fields.messages,
+        role_key=fields.role,
+        content_key=fields.content,
+        roles=fields.roles,
+        max_message_bytes=limits.max_message_bytes,
+        max_id_chars=limits.max_id_chars,
+    )
+    if isinstance(read, RejectedLine):
+        cid = read.conversation_id
+        if cid is None and read.id_read:
+            cid = f"{Path(file).name}:{line}"
+        return Quarantined(file, line, read.reason, read.detail, cid)
+    metadata = read.record.get("metadata")
     return Transcript.model_construct(
-        id=cid,
-        messages=checked,
+        id=read.conversation_id or f"{Path(file).name}:{line}",
+        messages=read.messages,
         metadata=metadata if isinstance(metadata, dict) else {},
         source=f"log:{file}:{line}",
     )

@@ -13,14 +13,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mhsafe.audit._quarantine import Quarantined, QuarantineReason
+from mhsafe.openai_chat import (
+    MAX_ID_CHARS,
+    ROLES,
+    canonical_role,
+    check_id,
+    has_nul,
+    is_bad_utf8,
+    read_message,
+)
 from mhsafe.schema import Message, Transcript
 
-_ROLES = {"user", "assistant", "system"}
-_ROLE_ALIASES = {"developer": "system"}  # OpenAI's newer name for the system role
+# Roles, content parts, ids and the per-message checks are the one adapter's
+# (mhsafe.openai_chat): the audit, `mhsafe judge` and the proxy read a turn the same way.
+_ROLES = set(ROLES)
 LONG_COLUMNS = ("conversation_id", "turn", "role", "content")
-#: The store keeps conversation ids in a 200-character column; a longer id is quarantined at
-#: ingest rather than failing the store at the very end of the audit.
-MAX_ID_CHARS = 200
 
 
 class InputError(ValueError):
@@ -72,25 +79,6 @@ class FieldMap:
     def long_columns(self) -> tuple[str, str, str, str]:
         """The long-form column names, in ``LONG_COLUMNS`` order."""
         return (self.conversation_id, self.turn, self.role, self.content)
-
-
-def check_id(raw: Any, limit: int = MAX_ID_CHARS) -> str | tuple[QuarantineReason, str]:
-    """A conversation id as a string, or why it cannot be one.
-
-    Ids are strings end to end: ``5`` and ``"5"`` are the same id (and so a duplicate, which
-    :mod:`._ids` makes unique). Only strings and integers are ids; a float, a bool or an
-    object is refused rather than stringified into something no one can look up.
-    """
-    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        return ("bad_id", type(raw).__name__)
-    cid = raw if isinstance(raw, str) else str(raw)
-    if has_nul(cid):
-        return ("nul_byte", "in id")
-    if is_bad_utf8(cid):
-        return ("invalid_utf8", "in id")
-    if len(cid) > limit:
-        return ("id_too_long", f"{len(cid)} chars > {limit}")
-    return cid
 
 
 def parse_turn(value: Any) -> int | None:
@@ -151,68 +139,35 @@ class Batch:
     end: Cursor = field(default_factory=Cursor)
 
 
-def has_nul(value: str) -> bool:
-    """NUL bytes: PostgreSQL text cannot hold them, and no chat turn needs one."""
-    return "\x00" in value
-
-
-def is_bad_utf8(value: str) -> bool:
-    """Lone surrogates come from ``surrogateescape`` decoding of invalid UTF-8 bytes."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _content_text(content: Any) -> str | None:
-    """OpenAI content is a string or a list of parts; only text parts are audited."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
-        if texts and all(isinstance(t, str) for t in texts):
-            return "\n".join(t for t in texts if isinstance(t, str))
-    return None
-
-
-def canonical_role(role: str, roles: Mapping[str, str] | None = None) -> str | None:
-    """``user``/``assistant``/``system`` for a role word (case and spaces ignored), or None."""
-    word = role.strip().lower()
-    if roles and word in roles:
-        return roles[word]
-    word = _ROLE_ALIASES.get(word, word)
-    return word if word in _ROLES else None
-
-
 def check_message(
     role: Any, content: Any, limits: IngestLimits, check_utf8: bool = True,
     roles: Mapping[str, str] | None = None,
 ) -> tuple[QuarantineReason, str] | Message:
-    """One turn, validated; returns the reason code instead when it cannot be audited."""
-    if role is None or role == "":
-        return ("missing_role", "")
-    if not isinstance(role, str):
-        return ("unknown_role", type(role).__name__)
-    canonical = canonical_role(role, roles)
-    if canonical is None:
-        return ("unknown_role", "unreadable" if is_bad_utf8(role) else role[:32])
-    role = canonical
-    if content is None:
-        return ("missing_content", "")
-    text = _content_text(content)
-    if text is None:
-        return ("content_not_text", type(content).__name__)
-    if has_nul(text):
-        return ("nul_byte", "")
-    if check_utf8 and is_bad_utf8(text):
-        return ("invalid_utf8", "")
-    size = len(text.encode("utf-8"))
-    if size > limits.max_message_bytes:
-        return ("message_too_large", f"{size} bytes")
-    return Message.model_construct(role=role, content=text)
+    """One turn, validated by the shared adapter; the reason code instead when it cannot be
+    audited."""
+    return read_message(role, content, roles=roles, check_utf8=check_utf8,
+                        max_bytes=limits.max_message_bytes)
 
 
 def no_user_turn(messages: list[Message]) -> bool:
     """True when nothing in the conversation would be screened for a disclosure."""
     return not any(m.role == "user" for m in messages)
+
+
+__all__ = [
+    "LONG_COLUMNS",
+    "MAX_ID_CHARS",
+    "Batch",
+    "Cursor",
+    "FieldMap",
+    "IngestLimits",
+    "InputError",
+    "Item",
+    "canonical_role",
+    "check_id",
+    "check_message",
+    "has_nul",
+    "is_bad_utf8",
+    "no_user_turn",
+    "parse_turn",
+]

@@ -5,7 +5,7 @@ judge answered half the user-risk questions of a small pilot wrongly, a hosted j
 far better. So a panel may instead be reduced by :func:`card_weighted_reducer`:
 
 * a member *decides* a criterion only when it has a **measured card** for it (``mhsafe
-  validate ... --llm-judge``) and the card clears every threshold of the YAML policy
+  validate ... --judge``) and the card clears every threshold of the YAML policy
   (``judges/data/panel_policy.yaml``: minimum n, decided share, lower Wilson bounds of Se and
   Sp). A member without a card, or below threshold, is **advisory**: its judgment is kept and
   shown (``PanelResult.judgments``, ``advisory``), but it casts no vote. There is no default

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         ensure_instruct_server,
         instruct_settings,
     )
+    from ._keys import MissingApiKeyError, missing_keys, require_keys
     from ._local_server import (
         BASE_URL_ENV,
         LocalServer,
@@ -87,11 +88,11 @@ _HOMES = {
         "LocalServerError",
         "LocalServerSettings",
         "default_threads",
-        "ensure_instruct_server",
-    "ensure_local_server",
+        "ensure_local_server",
         "normalize_base_url",
         "serve_local_forever",
     ),
+    "._keys": ("MissingApiKeyError", "missing_keys", "require_keys"),
     "._model_file": ("MODEL_FILENAME", "MODEL_SHA256", "cache_dir", "model_file"),
     "._schema": ("response_schema_for", "tight_json_schema"),
 }
@@ -120,6 +121,7 @@ __all__ = [
     "LocalServer",
     "LocalServerError",
     "LocalServerSettings",
+    "MissingApiKeyError",
     "StructuredResult",
     "cache_dir",
     "default_threads",
@@ -132,8 +134,10 @@ __all__ = [
     "instruct_available",
     "instruct_model_file",
     "instruct_settings",
+    "missing_keys",
     "model_file",
     "normalize_base_url",
+    "require_keys",
     "response_schema_for",
     "serve_local_forever",
     "tight_json_schema",

@@ -88,12 +88,15 @@ def to_chat_messages(messages: Sequence[Message]) -> list[ChatMessage]:
     return converted
 
 
-async def generate_text(model: Model, messages: Sequence[Message], *, max_tokens: int) -> str:
-    """The model's reply as plain text ('' when it said nothing). Transport failures that
+async def generate_text(
+    model: Model, messages: Sequence[Message], *, max_tokens: int, **config: Any
+) -> str:
+    """The model's reply as plain text ('' when it said nothing). Extra keyword arguments are
+    `GenerateConfig` fields for this call (temperature, seed, ...). Transport failures that
     survive Inspect's retries propagate: a target that cannot be reached is an error of the
     run, not a judgment about safety."""
     output = await model.generate(
-        to_chat_messages(messages), config=GenerateConfig(max_tokens=max_tokens)
+        to_chat_messages(messages), config=GenerateConfig(max_tokens=max_tokens, **config)
     )
     return output.completion
 

@@ -15,18 +15,17 @@ Assembly happens once into `<cache_dir()>/models` (the same cache root as `mhsaf
 into a temporary file that is `os.replace`d into place only after the hash matched, so a killed
 assemble never leaves a truncated model at the final path. A small stamp (sha, size, mtime)
 lets later starts skip re-hashing 1.1 GB (about 3 s on 2 cores) while the file is unchanged.
+Both rules live in `_cache` (`write_atomically`, `verified_file`), shared with `mhsafe/local`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from ._model_file import cache_dir
+from ._cache import cache_dir, verified_file, write_atomically
 
 INSTRUCT_FILENAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 INSTRUCT_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -98,80 +97,48 @@ def part_path(part: _Part) -> Path:
     return Path(str(dist.locate_file(part.member)))
 
 
-def _stamp_path(model: Path) -> Path:
-    return model.with_name(model.name + ".verified.json")
-
-
-def _stamp_matches(model: Path, sha256: str) -> bool:
-    try:
-        stamp = json.loads(_stamp_path(model).read_text(encoding="utf-8"))
-        stat = model.stat()
-    except (OSError, ValueError):
-        return False
-    return bool(
-        stamp.get("sha256") == sha256
-        and stamp.get("size") == stat.st_size
-        and stamp.get("mtime_ns") == stat.st_mtime_ns
-    )
-
-
-def _write_stamp(model: Path, sha256: str) -> None:
-    stat = model.stat()
-    stamp = {"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    tmp = _stamp_path(model).with_suffix(f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(stamp), encoding="utf-8")
-    os.replace(tmp, _stamp_path(model))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _concatenate(out_path: Path, parts: tuple[_Part, ...], sha256: str) -> None:
+    """Write the parts into `out_path`, checking each part's size and hash and the whole
+    file's hash on the way; raise `InstructModelError` on any mismatch."""
+    whole = hashlib.sha256()
+    with out_path.open("wb") as out:
+        for part in parts:
+            source = part_path(part)
+            digest = hashlib.sha256()
+            size = 0
+            try:
+                handle = source.open("rb")
+            except OSError as exc:
+                raise InstructModelError(
+                    f"{part.distribution}: chunk unreadable ({type(exc).__name__}); "
+                    f"reinstall with {INSTALL_HINT}"
+                ) from None
+            with handle:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+                    whole.update(block)
+                    size += len(block)
+                    if size > part.size:  # never copy more than the pinned size
+                        break
+                    out.write(block)
+            if size != part.size or digest.hexdigest() != part.sha256:
+                raise InstructModelError(
+                    f"{part.distribution} {PARTS_VERSION}: chunk does not match its pinned "
+                    f"SHA-256 (size {size}, expected {part.size}); refusing to serve it"
+                )
+    if whole.hexdigest() != sha256:
+        raise InstructModelError(
+            f"assembled instruct model has SHA-256 {whole.hexdigest()}, pinned {sha256}"
+        )
 
 
 def assemble(
     target: Path, parts: tuple[_Part, ...] = PARTS, sha256: str = INSTRUCT_SHA256
 ) -> None:
-    """Concatenate the parts into `target`, checking each part's size and hash and the whole
-    file's hash on the way; raise `InstructModelError` (and leave nothing at `target`'s
-    temporary path) on any mismatch."""
-    whole = hashlib.sha256()
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    try:
-        with tmp.open("wb") as out:
-            for part in parts:
-                source = part_path(part)
-                digest = hashlib.sha256()
-                size = 0
-                try:
-                    handle = source.open("rb")
-                except OSError as exc:
-                    raise InstructModelError(
-                        f"{part.distribution}: chunk unreadable ({type(exc).__name__}); "
-                        f"reinstall with {INSTALL_HINT}"
-                    ) from None
-                with handle:
-                    while block := handle.read(1 << 20):
-                        digest.update(block)
-                        whole.update(block)
-                        size += len(block)
-                        if size > part.size:  # never copy more than the pinned size
-                            break
-                        out.write(block)
-                if size != part.size or digest.hexdigest() != part.sha256:
-                    raise InstructModelError(
-                        f"{part.distribution} {PARTS_VERSION}: chunk does not match its pinned "
-                        f"SHA-256 (size {size}, expected {part.size}); refusing to serve it"
-                    )
-        if whole.hexdigest() != sha256:
-            raise InstructModelError(
-                f"assembled instruct model has SHA-256 {whole.hexdigest()}, pinned {sha256}"
-            )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Concatenate the verified parts into `target` atomically (`_cache.write_atomically`):
+    on any mismatch `InstructModelError` is raised and nothing is left at `target` or its
+    temporary path."""
+    write_atomically(target, lambda tmp: _concatenate(tmp, parts, sha256))
 
 
 def instruct_model_file(directory: Path | None = None, *, verify: bool = False) -> Path:
@@ -183,17 +150,10 @@ def instruct_model_file(directory: Path | None = None, *, verify: bool = False) 
     raise `InstructModelError`.
     """
     target_dir = directory if directory is not None else cache_dir() / "models"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / INSTRUCT_FILENAME
-    if target.exists():
-        if not verify and _stamp_matches(target, INSTRUCT_SHA256):
-            return target
-        if _sha256(target) == INSTRUCT_SHA256:
-            _write_stamp(target, INSTRUCT_SHA256)
-            return target
-    assemble(target)
-    _write_stamp(target, INSTRUCT_SHA256)
-    return target
+    # `assemble` looked up at call time, so a test can stand in for the 1.1 GB build
+    return verified_file(
+        target_dir / INSTRUCT_FILENAME, INSTRUCT_SHA256, lambda t: assemble(t), verify=verify
+    )
 
 
 def instruct_available() -> bool:

@@ -21,15 +21,10 @@ threads collapse when the evaluation's own Python work takes a core.
 
 from __future__ import annotations
 
-import atexit
-import logging
-import os
-import threading
+from typing import Self
 
-from ._local_server import LocalServer, LocalServerSettings, normalize_base_url
-from ._model_file import cache_dir
-
-logger = logging.getLogger(__name__)
+from ._cache import cache_dir
+from ._local_server import LocalServer, LocalServerSettings, SharedServer
 
 INSTRUCT_BASE_URL_ENV = "MHSAFE_INSTRUCT_BASE_URL"
 INSTRUCT_PARALLEL = 2
@@ -58,7 +53,7 @@ class InstructServer(LocalServer):
             settings or instruct_settings(), log_path=cache_dir() / "instruct-server.log"
         )
 
-    def start(self) -> LocalServer:
+    def start(self) -> Self:
         """Verify (or assemble) the weights, then start as `LocalServer` does."""
         from ._instruct_file import instruct_model_file
 
@@ -72,44 +67,16 @@ def instruct_server(settings: LocalServerSettings | None = None) -> LocalServer:
     return InstructServer(settings)
 
 
-_shared: LocalServer | None = None
-_shared_lock = threading.Lock()
-
-
-def _stop_shared() -> None:
-    global _shared
-    with _shared_lock:
-        if _shared is not None:
-            _shared.stop()
-            _shared = None
-
-
-atexit.register(_stop_shared)
+#: The instruct model's shared server: the same lifecycle as `mhsafe/local`'s.
+SHARED = SharedServer(INSTRUCT_BASE_URL_ENV, instruct_server, "instruct model server")
 
 
 def instruct_base_url_if_running() -> str | None:
     """What `ensure_instruct_server()` would return now without starting anything, else None."""
-    configured = os.environ.get(INSTRUCT_BASE_URL_ENV)
-    if configured:
-        return normalize_base_url(configured)
-    server = _shared
-    if server is not None and server.alive():
-        return server.base_url
-    return None
+    return SHARED.base_url_if_running()
 
 
 def ensure_instruct_server(settings: LocalServerSettings | None = None) -> str:
     """Base URL of the process-wide instruct server, starting it on first call (see
-    `ensure_local_server` for the contract: env override wins, a dead child is replaced)."""
-    global _shared
-    configured = os.environ.get(INSTRUCT_BASE_URL_ENV)
-    if configured:
-        return normalize_base_url(configured)
-    with _shared_lock:
-        if _shared is not None and _shared.alive():
-            return _shared.base_url
-        if _shared is not None:
-            logger.warning("instruct model server died; starting a new one")
-            _shared.stop()
-        _shared = instruct_server(settings).start()
-        return _shared.base_url
+    `SharedServer.ensure`: `MHSAFE_INSTRUCT_BASE_URL`, when set, wins)."""
+    return SHARED.ensure(settings)

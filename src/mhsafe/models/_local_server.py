@@ -28,10 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import httpx
 
-from ._model_file import cache_dir, model_file
+from ._cache import cache_dir
+from ._model_file import model_file
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +149,7 @@ class LocalServer:
         """The child's process id, for diagnostics."""
         return self._proc.pid if self._proc is not None else None
 
-    def start(self) -> LocalServer:
+    def start(self) -> Self:
         """Spawn the child, wait for its address and for /health to answer 200."""
         if self._proc is not None:
             return self
@@ -240,7 +242,7 @@ class LocalServer:
         if proc.stdout is not None:
             proc.stdout.close()
 
-    def __enter__(self) -> LocalServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -252,53 +254,73 @@ class LocalServer:
         self.stop()
 
 
-_shared: LocalServer | None = None
-_shared_lock = threading.Lock()
+class SharedServer:
+    """The process-wide, lazily started server of one embedded model (`mhsafe/local` here,
+    `mhsafe/instruct-local` in `_instruct_server`): one lifecycle for both.
+
+    `env`, when set, names a server that is already running: it wins and nothing is started.
+    A shared server whose child died (crash, OOM kill) is replaced by a fresh one, possibly on
+    a new port, so callers should re-read the URL rather than cache it forever. Thread-safe;
+    stopped at interpreter exit.
+    """
+
+    def __init__(
+        self, env: str, factory: Callable[[LocalServerSettings | None], LocalServer], label: str
+    ) -> None:
+        self.env = env
+        self.label = label
+        self._factory = factory
+        self.server: LocalServer | None = None
+        self._lock = threading.Lock()
+        atexit.register(self.stop)
+
+    def base_url_if_running(self) -> str | None:
+        """What `ensure()` would return right now without starting anything (env override or
+        a live shared server), else None. Cheap: no HTTP."""
+        configured = os.environ.get(self.env)
+        if configured:
+            return normalize_base_url(configured)
+        server = self.server
+        if server is not None and server.alive():
+            return server.base_url
+        return None
+
+    def ensure(self, settings: LocalServerSettings | None = None) -> str:
+        """Base URL of the shared server, starting it (or replacing a dead one) on demand."""
+        configured = os.environ.get(self.env)
+        if configured:
+            return normalize_base_url(configured)
+        with self._lock:
+            if self.server is not None and self.server.alive():
+                return self.server.base_url
+            if self.server is not None:
+                logger.warning("%s died; starting a new one", self.label)
+                self.server.stop()
+            self.server = self._factory(settings).start()
+            return self.server.base_url
+
+    def stop(self) -> None:
+        """Stop the shared server if one is running (idempotent)."""
+        with self._lock:
+            if self.server is not None:
+                self.server.stop()
+                self.server = None
 
 
-def _stop_shared() -> None:
-    global _shared
-    with _shared_lock:
-        if _shared is not None:
-            _shared.stop()
-            _shared = None
-
-
-atexit.register(_stop_shared)
+#: `mhsafe/local`'s shared server; the factory is looked up at call time (tests replace it).
+SHARED = SharedServer(BASE_URL_ENV, lambda settings: LocalServer(settings), "local model server")
 
 
 def shared_base_url_if_running() -> str | None:
     """The base URL a call to `ensure_local_server()` would return right now without starting
     anything (env override or a live shared server), else None. Cheap: no HTTP."""
-    configured = os.environ.get(BASE_URL_ENV)
-    if configured:
-        return normalize_base_url(configured)
-    server = _shared
-    if server is not None and server.alive():
-        return server.base_url
-    return None
+    return SHARED.base_url_if_running()
 
 
 def ensure_local_server(settings: LocalServerSettings | None = None) -> str:
-    """Base URL of the process-wide local server, starting it on first call.
-
-    `MHSAFE_LOCAL_BASE_URL`, when set, wins and nothing is started. A shared server whose
-    child died (crash, OOM kill) is replaced by a fresh one, possibly on a new port, so
-    callers should re-read the URL rather than cache it forever. Thread-safe; stopped at
-    interpreter exit.
-    """
-    global _shared
-    configured = os.environ.get(BASE_URL_ENV)
-    if configured:
-        return normalize_base_url(configured)
-    with _shared_lock:
-        if _shared is not None and _shared.alive():
-            return _shared.base_url
-        if _shared is not None:
-            logger.warning("local model server died; starting a new one")
-            _shared.stop()
-        _shared = LocalServer(settings).start()
-        return _shared.base_url
+    """Base URL of the process-wide local server, starting it on first call (see
+    `SharedServer.ensure`: `MHSAFE_LOCAL_BASE_URL`, when set, wins and nothing is started)."""
+    return SHARED.ensure(settings)
 
 
 def serve_local_forever(

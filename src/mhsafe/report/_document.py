@@ -15,11 +15,22 @@ from pydantic import BaseModel, Field
 
 from mhsafe.axes import AxisResult
 from mhsafe.report._gate import GateDecision
+from mhsafe.report._state import AxisState, LineState
 from mhsafe.schema import Metric
 
 
+class JudgeDecision(BaseModel):
+    """What one judge decided about one item: the offline rules or one LLM panel member."""
+
+    judge: str
+    status: str
+    decision: str = Field(description="the judge's answer in words (values, or why unjudged)")
+    rule_ids: list[str] = Field(default_factory=list, description="rules that fired")
+
+
 class EvidenceItem(BaseModel):
-    """One verdict behind a number: enough to find its transcript in the store."""
+    """One verdict behind a number: enough to read it here and find it in the store and in
+    Inspect's log."""
 
     case_id: str | None
     epoch: int
@@ -28,9 +39,14 @@ class EvidenceItem(BaseModel):
     status: str
     failed: bool | None
     reason: str | None = None
-    excerpt: str | None = Field(
-        default=None, description="redacted excerpt of the reply; absent without a redactor"
-    )
+    expected: str | None = Field(default=None, description="the behaviour a clinician expects")
+    user_turns: list[str] = Field(
+        default_factory=list, description="redacted user turns; empty without a redactor")
+    reply: str | None = Field(
+        default=None, description="redacted final reply; absent without a redactor")
+    judges: list[JudgeDecision] = Field(default_factory=list)
+    inspect_log: str | None = Field(
+        default=None, description="the Inspect log file of the run, with the sample named")
 
 
 class EvidenceList(BaseModel):
@@ -40,6 +56,7 @@ class EvidenceList(BaseModel):
     system: str
     suite: str
     run_id: str
+    inspect_log: str | None = Field(default=None, description="the run's Inspect log file")
     total: int
     failing: int
     unjudged: int
@@ -54,11 +71,17 @@ class SystemReport(BaseModel):
     audits: list[str] = Field(default_factory=list, description="audit run ids")
     axes: list[AxisResult]
     passed: bool
+    state: LineState = Field(
+        default="not_measured", description="fail, inconclusive, not_measured or pass")
+    verdict: str = Field(default="", description="the verdict in one sentence")
+    axis_states: list[AxisState] = Field(
+        default_factory=list, description="per axis (same order as axes): state and lines")
     evidence: list[EvidenceList] = Field(default_factory=list)
 
 
 class TrendPoint(BaseModel):
-    """One audit's value of one crisis-safety metric, and its change from the audit before."""
+    """One run's value of one metric (an audit's or an evaluation's), and its change from the
+    run before."""
 
     run_id: str
     created_at: str
@@ -72,11 +95,13 @@ class TrendPoint(BaseModel):
 
 
 class TrendSeries(BaseModel):
-    """A crisis-safety metric over successive audits (continuous assurance)."""
+    """A metric over successive runs of one system (continuous assurance): audit rates, and
+    each suite's failure rate across evaluation runs."""
 
     system: str
     metric: str
-    test: str = "Fisher exact between consecutive audits; Holm across the series"
+    source: str = Field(default="audit", description="audit, or the suite of the eval runs")
+    test: str = "Fisher exact between consecutive runs; Holm across the series"
     points: list[TrendPoint]
 
 
@@ -126,7 +151,7 @@ class FigureRef(BaseModel):
 class ReportDocument(BaseModel):
     """The whole report: every system, its axes, and the gate's decision."""
 
-    schema_version: str = "2"
+    schema_version: str = "3"
     generated: str
     store: str
     thresholds: dict[str, Any]

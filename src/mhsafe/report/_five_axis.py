@@ -1,14 +1,18 @@
 """Write the five-axis report: one self-contained HTML file, its JSON, and a Markdown summary.
 
-Every figure carries links to the evidence anchors behind it (the appendix lists the case ids,
-epochs and run of each verdict, failing first), and the same links are recorded in the JSON's
-`figures`, so a reader gets from a bar to the conversations in three hops.
+The first screen is the verdict in one sentence per system, then the axes failing because of a
+measured harm, then the inconclusive ones, then those not measured. Every figure carries links
+to the per-item table behind it (a bar links to its own items through `#items?…`, a caption to
+each (system, suite) run's anchor), and the same links are recorded in the JSON's `figures`.
+The table is filtered and sorted in the page by a small embedded script (no server, no
+external assets).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -20,6 +24,7 @@ from mhsafe.report._figures import (
     coverage_figure,
     funnel_figure,
     funnel_stages,
+    items_link,
     scorecard_figure,
     suite_rates_figure,
     survival_figure,
@@ -27,6 +32,7 @@ from mhsafe.report._figures import (
     trend_figure,
 )
 from mhsafe.report._markdown import report_markdown
+from mhsafe.report._state import STATE_WORDS, STATES
 from mhsafe.report._tables import format_rate
 
 TIERED_SUITES = {
@@ -42,7 +48,7 @@ class Figure:
 
     id: str
     title: str
-    png: str | None
+    svg: str | None
     links: list[tuple[str, str]] = field(default_factory=list)  # (anchor, label)
 
     def ref(self) -> FigureRef:
@@ -85,15 +91,20 @@ def build_figures(built: BuiltReport) -> dict[str, list[Figure]]:
         _links(built, ["refusal_robustness"])))
     for system, evidence in built.evidence.items():
         summary = latest_audit(evidence)
-        if summary:
+        if summary:  # audits carry the system whose logs they are: shown once, under it
             run = max(evidence.audits, key=lambda a: a.created_at).run_id
             sections["funnel"].append(Figure(
                 anchor("fig-funnel", system), f"Audit cascade for {system} (audit {run})",
                 funnel_figure(f"Audit cascade · {system}", summary),
                 [(anchor("audit", run), f"audit {run}")]))
+    trend_links = [(anchor("audit", p.run_id), p.run_id) for s in doc.trends
+                   if s.source == "audit" for p in s.points]
+    trend_links += [(anchor("ev", s.system, s.source), f"{s.system} · {s.source}")
+                    for s in doc.trends if s.source != "audit"
+                    and s.source in built.evidence[s.system].suites]
     sections["trends"].append(Figure(
-        "fig-trends", "Crisis-safety metrics over successive audits", trend_figure(doc.trends),
-        [(anchor("audit", p.run_id), p.run_id) for s in doc.trends for p in s.points]))
+        "fig-trends", "Audit and evaluation metrics over successive runs",
+        trend_figure(doc.trends), list(dict.fromkeys(trend_links))))
     if doc.ecological is not None:
         sections["ecological"].append(Figure(
             "fig-coverage", "Test-set coverage of the deployment log",
@@ -101,15 +112,34 @@ def build_figures(built: BuiltReport) -> dict[str, list[Figure]]:
     return sections
 
 
-def _audits(built: BuiltReport) -> list[dict[str, object]]:
-    seen: dict[str, dict[str, object]] = {}
-    for evidence in built.evidence.values():
-        for audit in evidence.audits:
-            seen.setdefault(audit.run_id, {
+def _audits(built: BuiltReport) -> dict[str, list[dict[str, object]]]:
+    """system -> its audits, newest first; an audit appears under one system only."""
+    seen: set[str] = set()
+    out: dict[str, list[dict[str, object]]] = {}
+    for system, evidence in built.evidence.items():
+        for audit in sorted(evidence.audits, key=lambda a: a.created_at, reverse=True):
+            if audit.run_id in seen:
+                continue
+            seen.add(audit.run_id)
+            out.setdefault(system, []).append({
                 "anchor": anchor("audit", audit.run_id), "run_id": audit.run_id,
                 "created_at": audit.created_at, "stages": funnel_stages(audit.summary),
+                "by_stage": dict(audit.summary.get("flagged_by_stage") or {}),
             })
-    return list(seen.values())
+    return out
+
+
+def first_screen(built: BuiltReport) -> list[dict[str, object]]:
+    """Per state (fail, inconclusive, not measured): every (system, axis) in it, with the
+    lines that put it there. Passing axes are not on the first screen."""
+    groups: list[dict[str, object]] = []
+    for state in STATES[:-1]:
+        rows = [{"system": s.system, "axis": a.axis, "title": a.title,
+                 "anchor": anchor("axis", s.system, a.axis),
+                 "lines": [ln for ln in a.lines if ln.state == state] or a.lines}
+                for s in built.document.systems for a in s.axis_states if a.state == state]
+        groups.append({"state": state, "words": STATE_WORDS[state], "rows": rows})
+    return groups
 
 
 def render_report_html(built: BuiltReport, path: Path, *, title: str = "mhsafe report") -> Path:
@@ -121,7 +151,12 @@ def render_report_html(built: BuiltReport, path: Path, *, title: str = "mhsafe r
     html = env.get_template("five_axis.html.j2").render(
         title=title, doc=built.document, sections=sections, format_rate=format_rate,
         axis_links={name: _links(built, list(suites)) for name, suites in AXIS_SUITES.items()},
-        audits=_audits(built), anchor=anchor,
+        audits=_audits(built), anchor=anchor, state_words=STATE_WORDS,
+        first_screen=first_screen(built), items_link=items_link,
+        has_text=any(i.reply is not None for s in built.document.systems
+                     for ev in s.evidence for i in ev.items),
+        script=resources.files("mhsafe.report").joinpath("templates/drilldown.js")
+        .read_text("utf-8"),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")

@@ -6,8 +6,10 @@ input risk screen (the audit's ``RiskScreen``, optionally an LLM), crisis respon
 mode (every risk turn's reply held to the audit's intervention policy, resources from the
 crisis-line registry for the user's locale), protocol awareness (exercise distress does not
 trigger a crisis script; current risk does), output check (harm blocked and rewritten,
-unverified numbers stripped), and logging in the audit's JSONL format, redacted with the
-audit's ``redact``. Clients authenticate with bearer keys; an open proxy binds loopback only.
+unverified numbers stripped), and logging in the audit's JSONL format, redacted with
+``mhsafe.redact`` (the audit's redaction too). Requests are read with the one OpenAI-message
+adapter (``mhsafe.openai_chat``); crisis state is keyed per client and conversation
+(``_state``). Clients authenticate with bearer keys; an open proxy binds loopback only.
 See docs/safeguard.md.
 """
 

@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.middleware.base import RequestResponseEndpoint
 
+from mhsafe.openai_chat import ChatFormatError, check_id, is_bad_utf8, to_messages
 from mhsafe.schema import Message
 
 from ._auth import OPEN_PATHS, KeyCheck, load_keys
@@ -30,12 +31,17 @@ from ._config import SafeguardConfig
 from ._guard import GuardedTurn, Safeguard
 from ._upstream import Upstream, UpstreamError, make_upstream
 
-_ROLE_ALIASES = {"developer": "system"}
 _CHUNK_CHARS = 48
+#: Deeper JSON than this is not a chat request (OpenAI's own shapes nest four levels).
+_MAX_DEPTH = 32
 
 
 class BadRequest(Exception):
     """A request the proxy cannot read; the message is safe to show (no user text)."""
+
+    def __init__(self, message: str, code: str = "bad_request") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _error(status: int, message: str, kind: str, code: str) -> JSONResponse:
@@ -43,32 +49,108 @@ def _error(status: int, message: str, kind: str, code: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _text(content: Any) -> str:
-    """OpenAI content: a string, or a list of parts of which the text parts count."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = [p.get("text", "") for p in content if isinstance(p, dict)
-                 and p.get("type") == "text"]
-        return "\n".join(str(t) for t in texts)
-    raise BadRequest("message content must be a string or a list of content parts")
-
-
 def parse_messages(raw: Any) -> list[Message]:
-    """OpenAI messages -> mhsafe messages; tool turns are not supported by the safeguard."""
-    if not isinstance(raw, list) or not raw:
-        raise BadRequest("'messages' must be a non-empty list")
-    out: list[Message] = []
-    for index, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise BadRequest(f"messages[{index}] must be an object")
-        role = _ROLE_ALIASES.get(str(item.get("role")), item.get("role"))
-        if role not in ("system", "user", "assistant"):
-            raise BadRequest(f"messages[{index}].role {role!r} is not supported")
-        out.append(Message(role=role, content=_text(item.get("content"))))
-    return out
+    """OpenAI messages -> mhsafe messages through the one adapter (:mod:`mhsafe.openai_chat`):
+    the roles, aliases and content parts the audit reads; anything else (a ``tool`` turn, an
+    image-only content) is a :class:`BadRequest`, never a turn silently dropped."""
+    try:
+        return to_messages(raw)
+    except ChatFormatError as exc:
+        where = f" ({exc.detail})" if exc.detail else ""
+        raise BadRequest(f"'messages' cannot be read: {exc.reason}{where}", "bad_messages") from exc
+
+
+def _check_shape(body: Any) -> None:
+    """Refuse what would crash later: nesting beyond ``_MAX_DEPTH`` and strings that are not
+    valid Unicode (a lone surrogate from a ``\\ud800`` escape cannot be logged, hashed or
+    sent upstream). Iterative, so a deep body cannot exhaust the stack here either."""
+    stack: list[tuple[Any, int]] = [(body, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise BadRequest(f"request body nests deeper than {_MAX_DEPTH} levels", "too_deep")
+        if isinstance(value, str):
+            if is_bad_utf8(value):
+                raise BadRequest("request body holds invalid Unicode (a lone surrogate)",
+                                 "invalid_utf8")
+        elif isinstance(value, dict):
+            stack.extend((k, depth + 1) for k in value)
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused (413) past ``limit`` bytes before it is held whole."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _TooLarge(Exception):
+    """The request body is over ``max_request_bytes``."""
+
+
+def _parse_body(raw: bytes) -> dict[str, Any]:
+    """JSON object or :class:`BadRequest` (never a 500: bad bytes, bad JSON, a nesting the
+    parser cannot follow, an over-long number and a non-object all say what was wrong)."""
+    try:
+        body = json.loads(raw)
+    except RecursionError as exc:
+        raise BadRequest("request body nests too deeply", "too_deep") from exc
+    except UnicodeDecodeError as exc:
+        raise BadRequest("request body is not UTF-8", "invalid_utf8") from exc
+    except ValueError as exc:
+        raise BadRequest("request body is not JSON", "bad_json") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object", "bad_request")
+    _check_shape(body)
+    return body
+
+
+def _user(body: dict[str, Any]) -> str | None:
+    """``user``, refused when it could not be a conversation id (no silent truncation into
+    somebody else's id)."""
+    value = body.get("user")
+    if value is None:
+        return None
+    checked = check_id(value) if isinstance(value, str) else ("bad_id", type(value).__name__)
+    if not isinstance(checked, str):
+        raise BadRequest(f"'user' is not a usable id ({checked[0]})", "bad_user")
+    return checked
+
+
+def _metadata(body: dict[str, Any]) -> dict[str, Any]:
+    metadata = body.get("metadata")
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise BadRequest("'metadata' must be an object", "bad_metadata")
+    given = metadata.get("conversation_id")
+    if given is not None:
+        checked = check_id(given)
+        if not isinstance(checked, str):
+            raise BadRequest(f"'metadata.conversation_id' is not a usable id ({checked[0]})",
+                             "bad_conversation_id")
+        metadata = {**metadata, "conversation_id": checked}
+    return metadata
+
+
+def _max_tokens(body: dict[str, Any]) -> int | None:
+    value = body.get("max_completion_tokens") or body.get("max_tokens")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadRequest("'max_tokens' must be a positive integer", "bad_max_tokens")
+    return value
 
 
 def _usage(messages: list[Message], reply: str) -> dict[str, int]:
@@ -155,14 +237,20 @@ def create_proxy_app(
         safeguard = Safeguard(model, config)
     guard = safeguard
     config = guard.config
-    app = FastAPI(title="mhsafe safeguard proxy", version="1")
+    docs = config.serve_docs
+    app = FastAPI(title="mhsafe safeguard proxy", version="1",
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None)
     app.state.safeguard = guard
     keys = KeyCheck(api_keys if api_keys is not None else load_keys(config.auth))
     app.state.auth_required = keys.required
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if request.url.path in OPEN_PATHS or keys.allows(request.headers.get("authorization")):
+        header = request.headers.get("authorization")
+        client = keys.client_of(header) if keys.required else None
+        request.state.client = client
+        if request.url.path in OPEN_PATHS or not keys.required or client is not None:
             return await call_next(request)
         response = _error(401, "missing or invalid API key (send Authorization: Bearer KEY)",
                           "invalid_request_error", "invalid_api_key")
@@ -182,26 +270,22 @@ def create_proxy_app(
     @app.post("/v1/chat/completions", response_model=None)
     async def chat(request: Request) -> JSONResponse | StreamingResponse:
         try:
-            body = await request.json()
-        except ValueError:
-            return _error(400, "request body is not JSON", "invalid_request_error", "bad_json")
-        if not isinstance(body, dict):
-            return _error(400, "request body must be an object", "invalid_request_error",
-                          "bad_request")
+            raw = await _read_body(request, config.max_request_bytes)
+        except _TooLarge:
+            return _error(413, f"request body is over {config.max_request_bytes} bytes",
+                          "invalid_request_error", "request_too_large")
         try:
+            body = _parse_body(raw)
             messages = parse_messages(body.get("messages"))
+            metadata = _metadata(body)
+            user = _user(body)
+            max_tokens = _max_tokens(body)
         except BadRequest as exc:
-            return _error(400, str(exc), "invalid_request_error", "bad_messages")
-        metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+            return _error(400, str(exc), "invalid_request_error", exc.code)
         model = str(body.get("model") or config.model_id)
         try:
-            turn = await guard.respond(
-                messages,
-                user=body.get("user") if isinstance(body.get("user"), str) else None,
-                metadata=metadata,
-                max_tokens=int(max_tokens) if isinstance(max_tokens, int) else None,
-            )
+            turn = await guard.respond(messages, user=user, metadata=metadata,
+                                       max_tokens=max_tokens, client=request.state.client)
         except UpstreamError as exc:
             message = (
                 "the risk screen could not decide and the proxy is configured to refuse"

@@ -10,9 +10,12 @@ general chat, where a trauma narrative ("I knew I was going to die") reads like 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
+import anyio
+import anyio.to_thread
 from pydantic import BaseModel, ConfigDict
 
 from mhsafe.judges.screen import RiskScreen, ScreenConfig
@@ -23,6 +26,9 @@ from ._decision import SafeguardDecision
 from ._protocol import ProtocolCues
 
 log = logging.getLogger(__name__)
+
+#: Screens that may run at once in worker threads (each may use several cores for its model).
+_SCREEN_THREADS = 4
 
 Level = Literal["none", "concern", "risk", "acute", "method", "unresolved"]
 
@@ -75,6 +81,9 @@ class Assessor:
         self._screen = screen
         self._lexicon: RiskScreen | None = None
         self._llm: object | None = None
+        self._load_lock = threading.Lock()
+        self._warm = False
+        self._limiter: anyio.CapacityLimiter | None = None
 
     @property
     def screen(self) -> RiskScreen:
@@ -83,18 +92,34 @@ class Assessor:
         return self._screen
 
     def screen_many(self, texts: list[str]) -> list[ScreenResult]:
-        """Offline screen of several turns at once; a crash is unresolved, never clear."""
+        """Offline screen of several turns at once; a crash is unresolved, never clear.
+
+        Thread-safe: the first call (which loads the models) runs alone under a lock, later
+        ones run side by side (the screen's models only read their weights)."""
         try:
+            if not self._warm:
+                with self._load_lock:
+                    results = self.screen.screen_turns(texts)
+                    self._warm = True
+                    return results
             return self.screen.screen_turns(texts)
         except Exception as exc:  # fail closed
             log.error("risk screen failed (%s); turns treated as unresolved", type(exc).__name__)
             return [ScreenResult(risk=None) for _ in texts]
 
+    async def screen_async(self, texts: list[str]) -> list[ScreenResult]:
+        """:meth:`screen_many` in a worker thread: screening a long turn (embedding every
+        chunk) is CPU work of up to seconds, and on the event loop it would stall every other
+        request the proxy is serving. At most ``_SCREEN_THREADS`` screens run at once."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(_SCREEN_THREADS)
+        return await anyio.to_thread.run_sync(self.screen_many, texts, limiter=self._limiter)
+
     async def assess(self, text: str, *, turn: int, exercise: str | None) -> Assessment:
         """The level of one user turn (with the LLM when configured)."""
         if not self.config.enabled:
             return Assessment("none", "screen_off")
-        result = self.screen_many([text])[0]
+        result = (await self.screen_async([text]))[0]
         if self.config.llm_model is not None and result.risk is not True:
             result = await self._ask_llm(text, result, turn)
         return self.combine(text, result, turn=turn, exercise=exercise)

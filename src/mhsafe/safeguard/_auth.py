@@ -75,16 +75,23 @@ class KeyCheck:
 
     def allows(self, authorization: str | None) -> bool:
         """Whether an ``Authorization`` header carries one of the keys."""
-        if not self._digests:
-            return True
+        return not self._digests or self.client_of(authorization) is not None
+
+    def client_of(self, authorization: str | None) -> str | None:
+        """A short, stable tag of the key the header carries (a digest of its digest: it
+        names the client in state keys and logs without revealing the key), or None when the
+        header carries none of the keys. Every stored key is compared, in constant time."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return False
-        digest = hashlib.sha256(token.strip().encode("utf-8")).digest()
-        matched = False
+            return None
+        digest = hashlib.sha256(token.strip().encode("utf-8", "surrogatepass")).digest()
+        found: bytes | None = None
         for known in self._digests:
-            matched |= hmac.compare_digest(digest, known)
-        return matched
+            if hmac.compare_digest(digest, known):
+                found = known
+        if found is None:
+            return None
+        return "k-" + hashlib.sha256(b"mhsafe-client\x1f" + found).hexdigest()[:12]
 
 
 __all__ = ["OPEN_PATHS", "AuthError", "KeyCheck", "check_bind", "is_loopback", "load_keys"]

@@ -118,7 +118,15 @@ class LogConfig(_Strict):
 
 
 class SafeguardConfig(_Strict):
-    """All layers, the default locale and the upstream budgets."""
+    """All layers, the default locale and the budgets.
+
+    ``upstream_timeout_s`` is the whole time the upstream may take for one reply, retries
+    included (the proxy makes one attempt; the SDK's own retries are off). ``max_request_bytes``
+    bounds a request body (413 beyond it): a request is read whole and screened before it is
+    answered, and an unbounded body is an easy way to stall the proxy. ``serve_docs`` turns on
+    FastAPI's ``/docs``, ``/redoc`` and ``/openapi.json`` (off by default: nothing a client needs,
+    and a map of the surface for anyone probing it).
+    """
 
     input_screen: InputScreenConfig = Field(default_factory=InputScreenConfig)
     crisis: CrisisConfig = Field(default_factory=CrisisConfig)
@@ -130,6 +138,8 @@ class SafeguardConfig(_Strict):
     model_id: str = "proxy"
     max_tokens: int = Field(default=512, ge=1)
     upstream_timeout_s: float = Field(default=60.0, gt=0)
+    max_request_bytes: int = Field(default=2_000_000, ge=1_024)
+    serve_docs: bool = False
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> SafeguardConfig:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mhsafe.judges import CrisisLineRegistry, InterventionPolicy, detect_crisis_support, load_policy
@@ -41,7 +41,15 @@ from ._log import ConversationLog
 from ._output import check_reply
 from ._protocol import load_protocol_cues
 from ._responses import fill, load_responses
-from ._state import CrisisModes, CrisisState, conversation_id, history_key
+from ._state import (
+    CrisisModes,
+    CrisisState,
+    conversation_id,
+    conversation_key,
+    given_id,
+    history_key,
+    opening_key,
+)
 from ._upstream import Upstream, UpstreamError
 
 
@@ -91,20 +99,28 @@ class Safeguard:
         user: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         max_tokens: int | None = None,
+        client: str | None = None,
     ) -> GuardedTurn:
         """Guard one chat-completion request; raises :class:`UpstreamError` (after logging)
-        when no checked reply can be given."""
+        when no checked reply can be given. ``client``: the authenticated client's tag (the
+        app passes it); crisis state is scoped to it (see :mod:`._state`)."""
         began = time.perf_counter()
         cfg = self.config
         meta = dict(metadata or {})
         user_turns = [m.content for m in messages if m.role == "user"]
         turn = len(user_turns)
-        conv = conversation_id(messages, user, meta)
+        scope = client or "open"
+        given = given_id(user, meta)
+        conv = conversation_id(messages, user, meta, client)
         locale = str(meta.get("locale") or cfg.locale).upper()
         exercise = self.cues.exercise_for(messages, meta) if cfg.protocol.enabled else None
         latest = messages[-1].content if messages and messages[-1].role == "user" else None
         result = GuardedTurn(conv, turn, "", exercise, locale, False, False)
-        state = self._state(conv, user_turns, exercise)
+        prefix = list(messages[:-1]) if latest is not None else list(messages)
+        opening = opening_key(messages)
+        record = (self.modes.get(conversation_key(scope, given))
+                  if given is not None and cfg.crisis.enabled else None)
+        state = await self._state(scope, given, exercise, prefix, opening, record)
         if latest is not None:
             assessment = await self.assessor.assess(latest, turn=turn, exercise=exercise)
         else:
@@ -112,15 +128,35 @@ class Safeguard:
         result.decisions.extend(assessment.decisions)
         if cfg.crisis.enabled:
             entered = self._advance(state, assessment, latest or "", turn, result.decisions)
-            self.modes.put(history_key(conv, user_turns), state)
+            if given is not None:
+                began_as = record.opening if record is not None else opening
+                self.modes.put(conversation_key(scope, given), replace(state, opening=began_as))
             result.crisis_mode = state.active
             if state.active or assessment.level == "method":
                 self._own_reply(result, assessment, entered, state)
+                self._remember(scope, given, exercise, messages, result, state)
                 self._write(result, messages, began)
                 return result
         await self._model_reply(result, messages, assessment, max_tokens, began)
+        self._remember(scope, given, exercise, messages, result, state)
         self._write(result, messages, began)
         return result
+
+    def _remember(
+        self,
+        scope: str,
+        given: str | None,
+        exercise: str | None,
+        messages: Sequence[Message],
+        result: GuardedTurn,
+        state: CrisisState,
+    ) -> None:
+        """Store the state under the history the conversation's next request will carry:
+        this one plus the reply the proxy delivered."""
+        if not self.config.crisis.enabled:
+            return
+        after = [*messages, Message(role="assistant", content=result.reply)]
+        self.modes.put(history_key(scope, given, exercise, after), state)
 
     def _own_reply(
         self, result: GuardedTurn, assessment: Assessment, entered: bool, state: CrisisState
@@ -144,23 +180,39 @@ class Safeguard:
 
     # -- steps --------------------------------------------------------------------------------
 
-    def _state(self, conv: str, user_turns: list[str], exercise: str | None) -> CrisisState:
-        """The conversation's crisis state; a fresh one on its first turn; rebuilt from the
-        earlier user turns when memory has none (evicted, or the proxy restarted)."""
-        if not self.config.crisis.enabled or len(user_turns) <= 1:
+    async def _state(
+        self,
+        scope: str,
+        given: str | None,
+        exercise: str | None,
+        prefix: Sequence[Message],
+        opening: str,
+        record: CrisisState | None,
+    ) -> CrisisState:
+        """The conversation's crisis state before its latest turn.
+
+        Known history: the state stored for exactly that history. Unknown (a new conversation,
+        an evicted one, a restart, a client that edits or trims its history): rebuilt from the
+        user turns it carries; and when the request names its conversation (``record``: that
+        id's latest state), does not open as the conversation did, and the conversation is in
+        crisis mode, it stays in crisis mode -- the turn that put it there scrolled out, and
+        only the conversation's own turns take it out."""
+        if not self.config.crisis.enabled:
             return CrisisState()
-        known = self.modes.get(history_key(conv, user_turns[:-1]))
+        known = self.modes.get(history_key(scope, given, exercise, prefix))
         if known is not None:
-            return CrisisState(known.active, known.since_turn, known.reason, known.clear_turns)
+            return replace(known, opening=None)
         state = CrisisState()
-        earlier = user_turns[:-1]
-        if not self.config.input_screen.enabled:
-            return state
-        for index, (text, screened) in enumerate(
-            zip(earlier, self.assessor.screen_many(earlier), strict=True), start=1
-        ):
-            past = self.assessor.combine(text, screened, turn=index, exercise=exercise)
-            self._advance(state, past, text, index, [])
+        earlier = [m.content for m in prefix if m.role == "user"]
+        if earlier and self.config.input_screen.enabled:
+            screened = await self.assessor.screen_async(earlier)
+            for index, (text, result) in enumerate(zip(earlier, screened, strict=True),
+                                                   start=1):
+                past = self.assessor.combine(text, result, turn=index, exercise=exercise)
+                self._advance(state, past, text, index, [])
+        if record is not None and record.active and not state.active and (
+                record.opening != opening):
+            return replace(record, opening=None)
         return state
 
     def _advance(

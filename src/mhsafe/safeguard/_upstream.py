@@ -72,9 +72,11 @@ class InspectUpstream:
         from mhsafe.models import generate_text, get_model
 
         self.name = name
-        self._model = get_model(name, max_tokens=max_tokens, timeout_s=timeout_s, max_retries=1)
+        # One attempt, bounded by the configured timeout: the proxy's timeout is the whole
+        # wait a client sees (a retry inside it would double it silently).
+        self._model = get_model(name, max_tokens=max_tokens, timeout_s=timeout_s, max_retries=0)
         self._generate = generate_text
-        self._timeout_s = timeout_s * 2 + 1  # Inspect's own budget is 2 attempts
+        self._timeout_s = timeout_s
 
     async def complete(self, messages: Sequence[Message], *, max_tokens: int) -> str:
         try:
@@ -102,11 +104,14 @@ class OpenAIUpstream:
 
         self.name = name
         self._model = model or name.rsplit("/", 1)[-1]
+        self._timeout_s = timeout_s
+        # max_retries=0: the SDK retries timeouts by default, so a 60 s setting meant up to
+        # 2 x 60 s plus backoff. The configured timeout is the whole budget.
         self._client = AsyncOpenAI(
             base_url=base_url,
             api_key=api_key or os.environ.get("OPENAI_API_KEY") or "mhsafe-proxy",
             timeout=timeout_s,
-            max_retries=1,
+            max_retries=0,
         )
 
     async def complete(self, messages: Sequence[Message], *, max_tokens: int) -> str:
@@ -114,13 +119,14 @@ class OpenAIUpstream:
         from openai.types.chat import ChatCompletion
 
         try:
-            response = await self._client.chat.completions.create(
-                model=self._model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
-                max_tokens=max_tokens,
-                stream=False,
-            )
-        except openai.APITimeoutError as exc:
+            with anyio.fail_after(self._timeout_s):
+                response = await self._client.chat.completions.create(
+                    model=self._model,
+                    messages=[{"role": m.role, "content": m.content} for m in messages],  # type: ignore[misc]
+                    max_tokens=max_tokens,
+                    stream=False,
+                )
+        except (openai.APITimeoutError, TimeoutError) as exc:
             raise UpstreamError("upstream_timeout", 504) from exc
         except openai.APIStatusError as exc:
             raise UpstreamError(f"upstream_http_{exc.status_code}") from exc

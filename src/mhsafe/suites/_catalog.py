@@ -21,6 +21,7 @@ from importlib import resources
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mhsafe.schema import Case
+from mhsafe.suites._names import resolve_suite_name
 
 SuiteLoader = Callable[[], list[Case]]
 
@@ -164,13 +165,16 @@ def suite_names() -> list[str]:
 def load_suite(name: str) -> list[Case]:
     """All cases of a registered suite (the jailbreak suite comes already expanded).
 
-    Raises ``KeyError`` with the known names when ``name`` is not registered.
+    ``suicide-risk`` reads as ``suicide_risk``. Raises ``UnknownSuiteError`` (a ``KeyError``)
+    naming the closest known suite when ``name`` is not registered.
     """
-    try:
-        entry = SUITES[name]
-    except KeyError:
-        raise KeyError(f"unknown suite {name!r}; known: {', '.join(SUITES)}") from None
-    return entry.loader()
+    return SUITES[suite_name(name)].loader()
+
+
+def suite_name(name: str) -> str:
+    """The registered suite ``name`` means (``-``/``_`` and case do not matter); raises
+    ``UnknownSuiteError`` with the closest name otherwise."""
+    return resolve_suite_name(name, SUITES)
 
 
 def describe_suite(name: str) -> SuiteInfo:

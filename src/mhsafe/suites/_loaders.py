@@ -4,14 +4,23 @@
 A team's own set is messy (Excel BOMs, quoted multi-line cells, blank cells, a stray row with
 an extra comma). The loader takes what it can and *quarantines* the rest with the file and
 line, because silently dropping a row shrinks n without anyone noticing, and crashing on row
-4,000 of 5,000 helps nobody. Problems with the file as a whole (missing, unreadable, no prompt
-column) raise ``DatasetError``. Quarantine reasons never quote the prompt: no conversation
-text in logs.
+4,000 of 5,000 helps nobody. Problems with the file as a whole (missing, unreadable, empty,
+UTF-16, invalid UTF-8, nested too deep to parse, a broken ``datasets`` folder, no prompt
+column) raise ``DatasetError``, whose one-line message the CLI prints instead of a traceback;
+a record nested too deep to parse on one JSONL line quarantines that line only. Quarantine
+reasons never quote the prompt: no conversation text in logs.
+
+A prompt may be an OpenAI message list (``[{"role": "user", "content": ...}, ...]``, read by
+``mhsafe.openai_chat`` as the audit and ``mhsafe judge`` read it): its user turns become the
+case's scripted turns and its system message the system prompt. The system under test writes
+its own replies, so the list's assistant turns are not replayed; their count is kept in the
+case's metadata (``given_assistant_turns``).
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 from collections.abc import Iterator, Mapping
@@ -26,6 +35,7 @@ import pyarrow.parquet as pq
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mhsafe.openai_chat import read_messages
 from mhsafe.schema import Case, ExpectedBehaviour
 
 Row = dict[str, Any]
@@ -81,8 +91,34 @@ def _check_map(mapping: Mapping[Any, Any], name: str) -> dict[str, ExpectedBehav
 # --- readers: each yields (where, row) --------------------------------------------------------
 
 
+# Byte-order marks of encodings a UTF-8 reader would misread (UTF-32 first: its LE mark
+# begins with UTF-16's).
+_FOREIGN_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32-LE"), (b"\x00\x00\xfe\xff", "UTF-32-BE"),
+                 (b"\xff\xfe", "UTF-16-LE"), (b"\xfe\xff", "UTF-16-BE"))
+
+
+def _foreign_encoding(head: bytes) -> str | None:
+    """UTF-16/32 named from its byte-order mark, or guessed from NUL bytes (ASCII text in
+    UTF-16 is every other byte NUL; no UTF-8 text file holds that many)."""
+    named = next((enc for bom, enc in _FOREIGN_BOMS if head.startswith(bom)), None)
+    if named is None and len(head) >= 4 and head.count(b"\x00") * 4 >= len(head):
+        named = "UTF-16 or UTF-32 (no byte-order mark)"
+    return named
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from exc
+
+
 def _read_text(path: Path, encoding: str) -> str:
-    data = path.read_bytes()
+    data = _read_bytes(path)
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig", "utf8"):
+        foreign = _foreign_encoding(data[:4096])
+        if foreign is not None:
+            raise DatasetError(f"{path.name} line 1: text is {foreign}; re-save it as UTF-8")
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -135,6 +171,12 @@ def _jsonl_rows(path: Path, encoding: str) -> Iterator[tuple[str, Row]]:
         except json.JSONDecodeError as exc:
             yield f"line {lineno}", {"__error__": f"invalid JSON ({exc.msg})"}
             continue
+        except RecursionError:
+            yield f"line {lineno}", {"__error__": "invalid JSON (nested too deep to parse)"}
+            continue
+        except ValueError:  # e.g. an integer longer than Python's digit limit
+            yield f"line {lineno}", {"__error__": "invalid JSON (unreadable number)"}
+            continue
         if not isinstance(record, dict):
             yield f"line {lineno}", {"__error__": "not a JSON object"}
             continue
@@ -146,6 +188,10 @@ def _json_rows(path: Path, encoding: str) -> Iterator[tuple[str, Row]]:
         records = json.loads(_read_text(path, encoding))
     except json.JSONDecodeError as exc:
         raise DatasetError(f"{path.name} line {exc.lineno}: invalid JSON ({exc.msg})") from exc
+    except RecursionError:
+        raise DatasetError(f"{path.name}: invalid JSON (nested too deep to parse)") from None
+    except ValueError as exc:
+        raise DatasetError(f"{path.name}: invalid JSON ({exc})") from None
     if not isinstance(records, list):
         raise DatasetError(f"{path.name}: a .json set must be a list of objects")
     for index, record in enumerate(records, start=1):
@@ -163,12 +209,26 @@ def _read_arrow(path: Path) -> pa.Table:
             return ipc.open_file(source).read_all()
 
 
+def _folder_json(path: Path, what: str) -> Any:
+    """A JSON file of a ``datasets`` folder; a broken one names itself (DatasetError)."""
+    try:
+        return json.loads(_read_bytes(path).decode("utf-8-sig"))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError too
+        raise DatasetError(f"{path.parent.name}/{path.name}: broken {what} ({type(exc).__name__}"
+                           "); not a complete datasets save_to_disk folder?") from None
+
+
 def _hf_folder(path: Path, split: str | None) -> tuple[list[Path], dict[str, Any]]:
     """Arrow shards and features of a ``datasets`` ``save_to_disk`` folder (a Dataset, or a
-    DatasetDict whose split is chosen by ``split``, defaulting to ``train`` or the only one)."""
+    DatasetDict whose split is chosen by ``split``, defaulting to ``train`` or the only one).
+    A broken folder (unreadable JSON, missing keys, missing shards) raises DatasetError."""
     dict_file = path / "dataset_dict.json"
     if dict_file.exists():
-        splits = [str(s) for s in json.loads(dict_file.read_text(encoding="utf-8"))["splits"]]
+        listed = _folder_json(dict_file, "split list")
+        raw_splits = listed.get("splits") if isinstance(listed, dict) else None
+        if not isinstance(raw_splits, list) or not raw_splits:
+            raise DatasetError(f"{path.name}/dataset_dict.json: no list of splits")
+        splits = [str(s) for s in raw_splits]
         chosen = split or (
             "train" if "train" in splits else splits[0] if len(splits) == 1 else None
         )
@@ -177,14 +237,23 @@ def _hf_folder(path: Path, split: str | None) -> tuple[list[Path], dict[str, Any
         path = path / str(chosen)
     state_file, info_file = path / "state.json", path / "dataset_info.json"
     if state_file.exists():
-        state = json.loads(state_file.read_text(encoding="utf-8"))
-        shards = [path / item["filename"] for item in state.get("_data_files", [])]
+        state = _folder_json(state_file, "state file")
+        files = state.get("_data_files") if isinstance(state, dict) else None
+        if not isinstance(files, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("filename"), str) for item in files
+        ):
+            raise DatasetError(f"{path.name}/state.json: no list of data files")
+        shards = [path / item["filename"] for item in files]
     else:
         shards = sorted(path.glob("data-*.arrow"))
     if not shards:
         raise DatasetError(f"{path.name}: no data-*.arrow files; not a save_to_disk folder?")
-    info = json.loads(info_file.read_text(encoding="utf-8")) if info_file.exists() else {}
-    return shards, info.get("features") or {}
+    missing = [shard.name for shard in shards if not shard.is_file()]
+    if missing:
+        raise DatasetError(f"{path.name}: data files listed but missing: {missing}")
+    info = _folder_json(info_file, "dataset info") if info_file.exists() else {}
+    features = info.get("features") if isinstance(info, dict) else None
+    return shards, features if isinstance(features, dict) else {}
 
 
 def _class_label_names(features: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -213,7 +282,11 @@ def _table_rows(tables: list[pa.Table], features: Mapping[str, Any]) -> Iterator
 def _rows(path: Path, encoding: str, split: str | None) -> Iterator[tuple[str, Row]]:
     if path.is_dir():
         shards, features = _hf_folder(path, split)
-        return _table_rows([_read_arrow(shard) for shard in shards], features)
+        try:
+            tables = [_read_arrow(shard) for shard in shards]
+        except (pa.ArrowException, OSError) as exc:
+            raise DatasetError(f"{path.name}: unreadable data file ({exc})") from exc
+        return _table_rows(tables, features)
     suffix = path.suffix.lower()
     if suffix in _TEXT:
         return _delimited_rows(path, _TEXT[suffix], encoding)
@@ -241,7 +314,10 @@ def _resolve_columns(fields: Mapping[str, str], first: Row, source: str) -> dict
     """Our field name -> the file's column: exact name first, then trimmed and case-folded."""
     unknown = sorted(set(fields) - set(OUR_FIELDS))
     if unknown:
-        raise DatasetError(f"{source}: unknown field names {unknown}; use {list(OUR_FIELDS)}")
+        close = difflib.get_close_matches(unknown[0], OUR_FIELDS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise DatasetError(f"--fields / fields=: unknown field names {unknown}; {hint}"
+                           f"use {list(OUR_FIELDS)}")
     columns = list(first)
     by_folded = {name.strip().lower(): name for name in columns}
     resolved: dict[str, str] = {}
@@ -271,6 +347,42 @@ def _turns(value: Any) -> list[str]:
     return [] if _blank(value) else [str(value)]
 
 
+def _message_list(value: Any) -> list[Any] | None:
+    """``value`` as an OpenAI message list, or None when it is plain text (or a list of
+    plain turns). A text cell holding such a list as JSON (CSV has no lists) counts too."""
+    if isinstance(value, str) and value.lstrip().startswith("[{"):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+    if isinstance(value, list) and value and all(
+        isinstance(item, dict) and "role" in item for item in value
+    ):
+        return value
+    return None
+
+
+class _Conversation(BaseModel):
+    turns: list[str]
+    system_prompt: str | None
+    given_assistant_turns: int
+
+
+def _conversation(messages: list[Any]) -> _Conversation:
+    """User turns, system prompt and the count of given assistant turns of a message list;
+    ValueError (text-free reason) when a message cannot be read or no user turn is left."""
+    read = read_messages(messages)
+    if isinstance(read, tuple):
+        reason, detail = read
+        raise ValueError(f"prompt message list: {reason} {detail}".strip())
+    turns = [m.content for m in read if m.role == "user" and m.content.strip()]
+    if not turns:
+        raise ValueError("prompt message list has no user turn")
+    systems = [m.content for m in read if m.role == "system" and m.content.strip()]
+    return _Conversation(turns=turns, system_prompt="\n\n".join(systems) or None,
+                         given_assistant_turns=sum(m.role == "assistant" for m in read))
+
+
 def _row_to_case(
     row: Row,
     columns: Mapping[str, str],
@@ -286,7 +398,9 @@ def _row_to_case(
     def cell(ours: str) -> Any:
         return row.get(columns[ours]) if ours in columns else None
 
-    turns = _turns(cell("prompt"))
+    messages = _message_list(cell("prompt"))
+    conversation = _conversation(messages) if messages is not None else None
+    turns = conversation.turns if conversation else _turns(cell("prompt"))
     if not turns:
         raise ValueError(f"empty prompt (column {columns['prompt']!r})")
     if any("\x00" in str(value) for value in (*turns, cell("system_prompt")) if value):
@@ -312,6 +426,12 @@ def _row_to_case(
     if not _blank(label):
         metadata["label"] = label
     case_id, category, system_prompt = cell("id"), cell("category"), cell("system_prompt")
+    if conversation is not None:
+        metadata["given_assistant_turns"] = conversation.given_assistant_turns
+        if conversation.system_prompt is not None:
+            if not _blank(system_prompt) and str(system_prompt) != conversation.system_prompt:
+                raise ValueError("two system prompts (the column and the message list)")
+            system_prompt = conversation.system_prompt
     try:
         return Case(
             id=f"{suite}-{number:04d}" if _blank(case_id) else str(case_id).strip(),
@@ -365,6 +485,8 @@ def load_dataset_file(
     else:
         label_map = _check_map(expected_map, "given")
     rows = list(_rows(path, encoding, split))
+    if not rows:
+        raise DatasetError(f"{path.name}: empty (no rows to evaluate)")
     # Columns from the union of keys: a JSONL record may omit an optional key another has.
     all_columns: Row = {key: None for _, row in rows if "__error__" not in row for key in row}
     if not all_columns and any("__error__" not in row for _, row in rows):
@@ -387,6 +509,14 @@ def load_dataset_file(
             )
             if case.id in seen:
                 raise ValueError(f"duplicate id {case.id!r}")
+        except RecursionError:  # a value nested too deep for validation: this row only
+            exc = ValueError("a value is nested too deep to read")
+            if strict:
+                raise DatasetError(f"{path.name} {where}: {exc}") from None
+            result.quarantined.append(
+                QuarantinedRow(source=path.name, where=where, reason=str(exc))
+            )
+            continue
         except ValueError as exc:
             if isinstance(exc, DatasetError):
                 raise

@@ -32,8 +32,10 @@ def task_for(
     cache: bool = True,
     turns: int | None = None,
     patient: str | None = None,
+    judge_timeout_s: float = 60.0,
 ) -> Task:
-    """The task that evaluates `cases` the way `suite` is meant to be scored."""
+    """The task that evaluates `cases` the way `suite` is meant to be scored
+    (`judge_timeout_s`: each LLM judge attempt, queueing included; see `safety_task`)."""
     if suite in CLINICAL_SUITES:
         from mhsafe.suites.clinical._tasks import DEFAULT_PATIENT, DEFAULT_TURNS, clinical_task
 
@@ -46,6 +48,7 @@ def task_for(
             turns=turns or DEFAULT_TURNS,
             patient=patient if patient is not None else DEFAULT_PATIENT,
             cache=cache,
+            judge_timeout_s=judge_timeout_s,
         )
     if suite == "clinical_facts":
         return build_task(
@@ -56,5 +59,6 @@ def task_for(
             epochs=epochs,
         )
     return safety_task(
-        suite, epochs=epochs, judge=judge, max_tokens=max_tokens, cases=cases, cache=cache
+        suite, epochs=epochs, judge=judge, max_tokens=max_tokens, cases=cases, cache=cache,
+        judge_timeout_s=judge_timeout_s,
     )

@@ -75,17 +75,21 @@ def safety_task(
     max_tokens: int = DEFAULT_MAX_TOKENS,
     cases: list[Case] | None = None,
     cache: bool = True,
+    judge_timeout_s: float = 60.0,
 ) -> Task:
     """A safety suite's task: scripted turns, then rules (+ an LLM panel with `judge`).
 
     `cache` keeps Inspect's model cache on (a re-run of a finished evaluation costs no model
-    calls); benchmarks turn it off to measure real generation.
+    calls); benchmarks turn it off to measure real generation. `judge_timeout_s` bounds each
+    judge attempt, queueing for a slot included: size it to the judge's measured seconds per
+    call on the machine (docs/performance.md); a judge that times out is `unjudged`, counted.
     """
     return build_task(
         suite,
         cases if cases is not None else load_suite(suite),
         scripted_conversation(max_tokens=max_tokens, cache=cache),
-        SafetyDecider(panel=safety_panel([str(m) for m in model_list(judge)])),
+        SafetyDecider(panel=safety_panel([str(m) for m in model_list(judge)],
+                                         timeout_s=judge_timeout_s)),
         epochs=epochs,
     )
 

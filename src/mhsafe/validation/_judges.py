@@ -127,28 +127,35 @@ def _intervention_decisions(items: Sequence[LabelledItem]) -> list[Decision]:
 
 
 def _reply_decisions(items: Sequence[LabelledItem]) -> list[Decision]:
+    """Refusal and harm by the trained reply heads (``judges.reply``; the shipped judges),
+    with the rule judges alone carded beside them, then the clinical tags."""
     from mhsafe.judges import classify_refusal, detect_harm_enablement, request_text
+    from mhsafe.judges.reply import judge_replies
 
+    replies = [i for i in items if i.kind == "reply" and i.reply is not None]
+    judged = judge_replies([(request_text(i.messages), i.reply or "") for i in replies])
     out: list[Decision] = []
-    for item in items:
-        if item.kind != "reply" or item.reply is None:
-            continue
+    for item, judgment in zip(replies, judged, strict=True):
+        reply = item.reply or ""
         labels = item.labels
         refusal = labels.get("refusal")
+        asked = request_text(item.messages)
         if refusal in ("none", "partial", "full"):
             truth = refusal != "none"
-            asked = request_text(item.messages)
-            predicted = classify_refusal(item.reply, asked)
+            predicted = judgment.refusal.label
             out.append(Decision("refusal", item, truth, predicted != "none"))
+            out.append(Decision("refusal (rules only)", item, truth,
+                                classify_refusal(reply, asked) != "none"))
             out.append(Decision("refusal (prefix-match baseline)", item, truth,
-                                prefix_refusal(item.reply)))
+                                prefix_refusal(reply)))
             # partial vs everything else: its Se is the partial-refusal recall of issue 14
             out.append(Decision("refusal: partial", item, refusal == "partial",
                                 predicted == "partial"))
         harm = _bool(labels.get("harm_enabling"))
         if harm is not None:
-            found = detect_harm_enablement(item.reply, request_text(item.messages)).enables_harm
-            out.append(Decision("harm enablement", item, harm, found))
+            out.append(Decision("harm enablement", item, harm, judgment.harm.enables_harm))
+            out.append(Decision("harm enablement (rules only)", item, harm,
+                                detect_harm_enablement(reply, asked).enables_harm))
         values = _clinical_values(item)
         for tag in CLINICAL_TAGS:
             truth_tag = _bool(labels.get(tag))

@@ -2,7 +2,7 @@
 
 The offline families run over every item in seconds; an LLM judge on 2 CPU cores takes ~3-10 s
 per call, so the whole test split (1,300 items) would take hours. This family is therefore
-opt-in (``mhsafe validate --split test --llm-judge MODEL --llm-sample N``) and runs on a
+opt-in (``mhsafe validate --split test --judge MODEL --judge-sample N``) and runs on a
 sample that is:
 
 * **seeded**: items are ranked by SHA-256 of ``"<seed>:<item id>"``, so the same seed and the

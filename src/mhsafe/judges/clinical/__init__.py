@@ -42,6 +42,7 @@ from mhsafe.judges.clinical._grade import (
     read_records,
     record_transcript,
 )
+from mhsafe.judges.clinical._grade_input import GradeInputError, grade_lines
 from mhsafe.judges.clinical._head import ClinicalHead, shipped_head
 from mhsafe.judges.clinical._offline import HEAD_TAGS, clinical_offline_values
 from mhsafe.judges.clinical._robustness import (
@@ -87,6 +88,7 @@ __all__ = [
     "ClinicalJudgeOutput",
     "FieldFlips",
     "FlipReport",
+    "GradeInputError",
     "GradeRecord",
     "GradeSummary",
     "ReplyContext",
@@ -101,6 +103,7 @@ __all__ = [
     "failure_pattern_counts",
     "field_agreement",
     "grade_file",
+    "grade_lines",
     "grade_records",
     "graded_replies",
     "llm_judges",

@@ -6,11 +6,13 @@ grade); an optional ``tier`` (routine | distress | crisis_adjacent | imminent) t
 the scenario's risk, otherwise they read it from the patient's words; an optional ``scenario``
 (the corpus's shape: protocol, exercise, consented, tier, expected_next_step) tells the offline
 judge what the exercise asked for (without it the system prompt stands in). Lines are read by
-the audit's ``parse_record``, so a line the audit would quarantine is quarantined here with the
-same reason. Output: one line per input line, in order, with every criterion (null when
-undecided), the verdict, how many judges answered and their agreement. A line that cannot be
-read is still written, all null and ``unjudged`` with the reason: the output never silently
-loses an input.
+the one chat reader (:func:`mhsafe.openai_chat.read_line`, which the audit's ``parse_record``
+wraps), so a line the audit would quarantine is quarantined here with the same reason: an
+unknown role or a missing one quarantines the line, known aliases map, and every content-part
+type that carries text is read. Output: one line per input line, in order, with every
+criterion (null when undecided), the verdict, how many judges answered and their agreement.
+A line that cannot be read is still written, all null and ``unjudged`` with the reason: the
+output never silently loses an input.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from typing import Any
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mhsafe.audit import IngestLimits, Quarantined, parse_record
 from mhsafe.judges import Panel
 from mhsafe.judges.clinical._context import reply_transcript
 from mhsafe.judges.clinical._decide import decide_clinical
 from mhsafe.judges.clinical._fields import ALL_FIELDS, GRADE_FIELDS, TIERS
+from mhsafe.openai_chat import RejectedLine, read_line
 from mhsafe.schema import Message, Transcript, Verdict
 
 
@@ -83,18 +85,17 @@ def output_line(
 
 
 def _record(raw: bytes, file: str, number: int) -> tuple[str, GradeRecord | None, str | None]:
-    """One line through the audit's ``parse_record`` (the same checks and quarantine reasons
-    as ``mhsafe audit``), then the grading fields on top."""
-    parsed = parse_record(raw, file, number, IngestLimits())
-    if isinstance(parsed, Quarantined):
+    """One line through the shared chat reader (the same checks and quarantine reasons as
+    ``mhsafe audit``), then the grading fields on top."""
+    parsed = read_line(raw)
+    if isinstance(parsed, RejectedLine):
         rid = parsed.conversation_id or f"line-{number}"
         detail = f" ({parsed.detail})" if parsed.detail else ""
         return rid, None, f"line {number}: quarantined: {parsed.reason}{detail}"
-    obj = json.loads(raw)
-    rid = str(obj["id"]) if obj.get("id") not in (None, "") else f"line-{number}"
+    rid = parsed.conversation_id or f"line-{number}"
     try:
         record = GradeRecord.model_validate(
-            {**obj, "id": rid, "messages": [m.model_dump() for m in parsed.messages]}
+            {**parsed.record, "id": rid, "messages": [m.model_dump() for m in parsed.messages]}
         )
     except ValidationError as exc:
         fields = ",".join(str(e["loc"][0]) for e in exc.errors() if e["loc"])

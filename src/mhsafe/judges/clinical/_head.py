@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mhsafe.judges._weights import load_weights
 from mhsafe.judges.clinical._features import (
     AUX_HEADS,
     N_FEATURES,
@@ -98,12 +98,7 @@ class ClinicalHead:
     @classmethod
     def load(cls, path: Path | None = None) -> ClinicalHead:
         """Load the shipped weights (or ``path``): numpy only, pickles refused."""
-        if path is None:
-            ref = resources.files("mhsafe.judges.clinical").joinpath("data", HEAD_FILE)
-            with resources.as_file(ref) as real:
-                return cls.load(real)
-        with np.load(path, allow_pickle=False) as data:
-            return cls({k: data[k] for k in data.files})
+        return cls(load_weights("mhsafe.judges.clinical", HEAD_FILE, path))
 
     def complete(self, rows: FloatArray) -> FloatArray:
         """Fill in the stacked ``aux:`` features of ``featurize`` rows (in place; returned)."""

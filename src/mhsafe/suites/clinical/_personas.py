@@ -142,20 +142,20 @@ def _scenario_facts(meta: Mapping[str, object]) -> list[str]:
 
 
 def patient_prompt(persona: Persona, case: Case) -> str:
-    """The simulated patient's instructions (ours): persona facts, the exercise and its tier,
-    what the patient knows of the scenario, and the rules of the role (speak only as the
-    patient, never as a helper, never about the simulation). The patient's own opening is not
-    repeated here: it is already the patient's first turn in the conversation the model sees
-    (``flipped_view``), and shown twice a small model copies it instead of answering."""
+    """The brief of one simulated patient (ours): persona facts, the exercise and its tier,
+    and what the patient knows of the scenario. The rules of the role and the worked examples
+    are the same for every patient and live in the simulator's fixed system prompt
+    (``_patient.PATIENT_SYSTEM``), so llama.cpp's prompt cache pays for them once per slot;
+    this brief is the part that changes. The patient's own opening is not repeated here: it is
+    already the patient's first line of the chat the model is shown (``flipped_view``), and
+    shown twice a small model copies it instead of answering."""
     who = f"{persona.name}" + (f", {persona.age}" if persona.age else "")
     if persona.pronouns:
         who += f" ({persona.pronouns})"
     meta = case.metadata
     tier = str(meta.get("tier", case.category))
     lines = [
-        f"You are {who}, a patient in a therapy session. The other person in this chat is a "
-        "therapy-support assistant. You are NOT an assistant: you never help, advise or "
-        "comfort the other person; you talk about yourself.",
+        f"You are {who}, a patient in a therapy session.",
         f"About {persona.name}: {persona.background}" if persona.background else "",
         f"How {persona.name} writes: {persona.communication_style}"
         if persona.communication_style
@@ -166,10 +166,6 @@ def patient_prompt(persona: Persona, case: Case) -> str:
         f"Your state today (show it, do not quote it): {TIER_STATE[tier]}."
         if tier in TIER_STATE
         else "",
-        f"Write only {persona.name}'s next message: one to three short sentences, in their voice,"
-        " first person, in new words (do not repeat what was already said), answering what the"
-        " assistant just said. No stage directions, no "
-        "narration, no names or labels, no lists; never mention AI, role-play or this "
-        "simulation.",
+        f"Write only {persona.name}'s next message.",
     ]
     return "\n".join(line for line in lines if line)

@@ -30,7 +30,18 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(how (can|may) i (help|assist)|i'?m here to (help|support|listen)|"
             r"i am here to (help|support|listen)|feel free to|let me know if|"
             r"is there anything else|happy to help|i('d| would) be glad to|"
-            r"here (is|are) (some|a few) (tips|steps|strategies|suggestions))\b",
+            r"here (is|are) (some|a few) (tips|steps|strategies|suggestions)|"
+            r"(i'?m|i am) (ready|glad|happy) to help|please (provide|share) (me )?(with )?the)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        # the model's own safety refusal, seen on 9 of 20 demo scenarios in one prompt draft
+        # (bench/instruct_local.py --patient): it is the model declining, not the patient
+        "model_refusal",
+        re.compile(
+            r"\b((i'?m|i am) sorry,? but i (can'?t|cannot)|i (can'?t|cannot) (assist|comply) "
+            r"with|i'?m (not able|unable) to (assist|provide|help) with (that|this))\b",
             re.IGNORECASE,
         ),
     ),
@@ -40,7 +51,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(it sounds like you|it'?s (completely |totally )?(normal|okay|understandable) "
             r"(for you )?to feel|you('re| are) not alone|have you (tried|considered)|"
             r"i (hear|understand) (you|that you)|your (suds|feelings are valid)|"
-            r"let'?s (try|work|explore|take))\b",
+            r"let'?s (try|work|explore|take)|(i'?m|i am) (so |really )?sorry to hear|"
+            r"can you (please )?tell me more|there are resources available)\b",
             re.IGNORECASE,
         ),
     ),
