@@ -173,5 +173,8 @@ async def test_generate_text_through_local_model(local_server: LocalServer) -> N
     model = get_model(
         "mhsafe/local", max_tokens=16, timeout_s=60, max_retries=0, base_url=local_server.base_url
     )
-    text = await generate_text(model, [Message(role="user", content="Hi there")], max_tokens=16)
-    assert isinstance(text, str)
+    ask = [Message(role="user", content="Hi there")]
+    text = await generate_text(model, ask, max_tokens=16, temperature=0.0, seed=7)
+    assert text.strip()
+    # Greedy decoding of the same prompt gives the same text: the reply is the model's, whole.
+    assert await generate_text(model, ask, max_tokens=16, temperature=0.0, seed=7) == text

@@ -96,7 +96,7 @@ async def test_inspect_generate_through_local_server(local_server: LocalServer) 
     output = await model.generate("Say hello.")
     assert output.usage is not None and 0 < output.usage.output_tokens <= 16
     assert output.stop_reason in ("stop", "max_tokens")
-    assert isinstance(output.completion, str)
+    assert output.completion.strip()  # output tokens were counted: text came back
 
 
 @pytest.mark.llm

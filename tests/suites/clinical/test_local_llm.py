@@ -53,6 +53,8 @@ def test_both_suites_run_on_the_local_model(tmp_path: Path) -> None:
         verdict = score.metadata["verdict"]  # type: ignore[index]
         assert verdict["n_judges"] == 4  # rules + the local model in three rubric phrasings
         assert 1 <= verdict["n_answered"] <= 4
-        assert verdict["status"] in ("judged", "unjudged")
+        # The LLM members have no passing card, so they are advisory; the offline rules always
+        # answer, so the panel decides every reply.
+        assert verdict["status"] == "judged"
         for judgment in verdict["judgments"]:
             assert judgment["status"] == "judged" or judgment["error"]
