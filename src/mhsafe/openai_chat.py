@@ -72,6 +72,26 @@ class ChatFormatError(ValueError):
         self.detail = detail
 
 
+#: The byte-order mark Windows tools put in front of UTF-8 text; readers drop it.
+UTF8_BOM = b"\xef\xbb\xbf"
+
+# Byte-order marks of encodings a UTF-8 reader would misread (UTF-32 first: its LE mark
+# begins with UTF-16's).
+_FOREIGN_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32-LE"), (b"\x00\x00\xfe\xff", "UTF-32-BE"),
+                 (b"\xff\xfe", "UTF-16-LE"), (b"\xfe\xff", "UTF-16-BE"))
+
+
+def foreign_encoding(head: bytes) -> str | None:
+    """UTF-16/32 named from its byte-order mark, or guessed from NUL bytes (ASCII text in
+    UTF-16 is every other byte NUL; no UTF-8 text file holds that many). ``None``: UTF-8 is
+    worth trying. One rule for every reader, so a file is refused with the same words by
+    the audit, the test-set loader and ``mhsafe judge``."""
+    named = next((enc for bom, enc in _FOREIGN_BOMS if head.startswith(bom)), None)
+    if named is None and len(head) >= 4 and head.count(b"\x00") * 4 >= len(head):
+        named = "UTF-16 or UTF-32 (no byte-order mark)"
+    return named
+
+
 def has_nul(value: str) -> bool:
     """NUL bytes: PostgreSQL text cannot hold them, and no chat turn needs one."""
     return "\x00" in value
@@ -290,6 +310,7 @@ __all__ = [
     "ROLES",
     "ROLE_ALIASES",
     "TEXT_PART_TYPES",
+    "UTF8_BOM",
     "ChatFormatError",
     "ChatLine",
     "IdProblem",
@@ -299,6 +320,7 @@ __all__ = [
     "canonical_role",
     "check_id",
     "content_text",
+    "foreign_encoding",
     "has_nul",
     "is_bad_utf8",
     "read_line",

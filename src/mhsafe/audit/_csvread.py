@@ -21,8 +21,7 @@ from typing import BinaryIO
 
 from mhsafe.audit._ingest_common import InputError
 from mhsafe.audit._quarantine import QuarantineReason
-
-UTF8_BOM = b"\xef\xbb\xbf"
+from mhsafe.openai_chat import UTF8_BOM
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from mhsafe.audit._csvread import UTF8_BOM
 from mhsafe.audit._ingest_common import (
     Batch,
     Cursor,
@@ -26,17 +25,11 @@ from mhsafe.audit._ingest_common import (
 from mhsafe.audit._ingest_trace import is_otel_export, iter_inspect_log, iter_otel_export
 from mhsafe.audit._longform import iter_long_form, needs_sort, sort_long_form
 from mhsafe.audit._quarantine import Quarantined
-from mhsafe.openai_chat import RejectedLine, read_line
+from mhsafe.openai_chat import UTF8_BOM, RejectedLine, foreign_encoding, read_line
 from mhsafe.schema import Transcript
 
 __all__ = ["Batch", "Cursor", "FieldMap", "IngestLimits", "InputError", "check_inputs",
            "iter_batches", "iter_items", "needs_sort", "parse_record", "sort_long_form"]
-
-# Byte-order marks of encodings the audit does not read (UTF-32 first: its LE mark begins
-# with UTF-16's).
-_FOREIGN_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32-LE"), (b"\x00\x00\xfe\xff", "UTF-32-BE"),
-                 (b"\xff\xfe", "UTF-16-LE"), (b"\xfe\xff", "UTF-16-BE"))
-
 
 def parse_record(
     raw: bytes, file: str, line: int, limits: IngestLimits, fields: FieldMap | None = None
@@ -139,9 +132,7 @@ def check_inputs(paths: Sequence[Path]) -> None:
             continue
         with path.open("rb") as fh:
             head = fh.read(4096)
-        encoding = next((enc for bom, enc in _FOREIGN_BOMS if head.startswith(bom)), None)
-        if encoding is None and len(head) >= 4 and head.count(b"\x00") * 4 >= len(head):
-            encoding = "UTF-16 or UTF-32 (no byte-order mark)"
+        encoding = foreign_encoding(head)
         if encoding is not None:
             raise InputError(f"{path} line 1: text is {encoding}; re-save it as UTF-8")
 

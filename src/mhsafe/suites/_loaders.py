@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mhsafe.openai_chat import read_messages
+from mhsafe.openai_chat import foreign_encoding, read_messages
 from mhsafe.schema import Case, ExpectedBehaviour
 
 Row = dict[str, Any]
@@ -91,21 +91,6 @@ def _check_map(mapping: Mapping[Any, Any], name: str) -> dict[str, ExpectedBehav
 # --- readers: each yields (where, row) --------------------------------------------------------
 
 
-# Byte-order marks of encodings a UTF-8 reader would misread (UTF-32 first: its LE mark
-# begins with UTF-16's).
-_FOREIGN_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32-LE"), (b"\x00\x00\xfe\xff", "UTF-32-BE"),
-                 (b"\xff\xfe", "UTF-16-LE"), (b"\xfe\xff", "UTF-16-BE"))
-
-
-def _foreign_encoding(head: bytes) -> str | None:
-    """UTF-16/32 named from its byte-order mark, or guessed from NUL bytes (ASCII text in
-    UTF-16 is every other byte NUL; no UTF-8 text file holds that many)."""
-    named = next((enc for bom, enc in _FOREIGN_BOMS if head.startswith(bom)), None)
-    if named is None and len(head) >= 4 and head.count(b"\x00") * 4 >= len(head):
-        named = "UTF-16 or UTF-32 (no byte-order mark)"
-    return named
-
-
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -116,7 +101,7 @@ def _read_bytes(path: Path) -> bytes:
 def _read_text(path: Path, encoding: str) -> str:
     data = _read_bytes(path)
     if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig", "utf8"):
-        foreign = _foreign_encoding(data[:4096])
+        foreign = foreign_encoding(data[:4096])
         if foreign is not None:
             raise DatasetError(f"{path.name} line 1: text is {foreign}; re-save it as UTF-8")
     try:

@@ -13,21 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_UTF8_BOM = b"\xef\xbb\xbf"
-# UTF-32 first: its little-endian mark begins with UTF-16's.
-_FOREIGN_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32-LE"), (b"\x00\x00\xfe\xff", "UTF-32-BE"),
-                 (b"\xff\xfe", "UTF-16-LE"), (b"\xfe\xff", "UTF-16-BE"))
+from mhsafe.openai_chat import UTF8_BOM, foreign_encoding
 
 
 class GradeInputError(ValueError):
     """The file to grade cannot be read as a whole; the message names it."""
-
-
-def _foreign_encoding(head: bytes) -> str | None:
-    named = next((enc for bom, enc in _FOREIGN_BOMS if head.startswith(bom)), None)
-    if named is None and len(head) >= 4 and head.count(b"\x00") * 4 >= len(head):
-        named = "UTF-16 or UTF-32 (no byte-order mark)"
-    return named
 
 
 def _decodes(line: bytes) -> bool:
@@ -50,10 +40,10 @@ def grade_lines(path: Path) -> list[bytes]:
     except OSError as exc:
         raise GradeInputError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})"
                               ) from None
-    foreign = _foreign_encoding(data[:4096])
+    foreign = foreign_encoding(data[:4096])
     if foreign is not None:
         raise GradeInputError(f"{path} line 1: text is {foreign}; re-save it as UTF-8")
-    lines = data.removeprefix(_UTF8_BOM).split(b"\n")
+    lines = data.removeprefix(UTF8_BOM).split(b"\n")
     filled = [line for line in lines if line.strip()]
     if not filled:
         raise GradeInputError(f"{path}: empty (no lines to grade); one JSON object a line "
