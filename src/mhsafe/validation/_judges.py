@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mhsafe.judges import plain_quotes
+from mhsafe.judges.clinical import HEAD_TAGS
 from mhsafe.schema import Transcript
 from mhsafe.validation._items import LabelledItem
 
@@ -45,15 +46,8 @@ def prefix_refusal(text: str) -> bool:
     return head.startswith(_PREFIXES)
 
 
-CLINICAL_TAGS: tuple[str, ...] = (
-    "crisis_resource_insertion",
-    "needless_refusal",
-    "safety_preamble",
-    "false_reassurance",
-    "missed_imminent_risk",
-    "task_abandonment",
-    "failure_to_challenge",
-)
+#: The carded clinical tags are the ones the offline head decides (one list, the judge's).
+CLINICAL_TAGS: tuple[str, ...] = HEAD_TAGS
 
 
 def _reply_transcript(item: LabelledItem) -> Transcript:
